@@ -1,0 +1,58 @@
+/**
+ * File helpers shared by the data readers and writers: reading a user's file with one clear
+ * InputError when it cannot be read, and writing atomically (a temporary file in the same folder,
+ * then a rename) so that a crash or a bad input never leaves a half-written file behind.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { InputError } from "../errors.ts";
+
+const reasons: Record<string, string> = {
+  ENOENT: "no such file",
+  EISDIR: "is a folder, not a file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "a part of the path is not a folder",
+};
+
+/** The bytes of `path`; an InputError naming `path` (and `what` it should be) if unreadable. */
+export function readInputFile(path: string, what = "file"): Uint8Array {
+  try {
+    const buf = readFileSync(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const why = reasons[code] ?? (e as Error).message;
+    throw new InputError(path, `cannot read ${what}: ${why}`);
+  }
+}
+
+/**
+ * Writes `chunks` to `path` atomically: into a temporary file next to it (same folder, hence
+ * same file system, so the rename is atomic), flushed, then renamed over `path`. On any failure
+ * the temporary file is removed and `path` is untouched.
+ */
+export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, "wx");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    throw new InputError(path, `cannot write file: ${reasons[code] ?? (e as Error).message}`);
+  }
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    throw new InputError(path, `cannot write file: ${reasons[code] ?? (e as Error).message}`);
+  }
+}
