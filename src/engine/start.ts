@@ -71,7 +71,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<EngineInfo>
   if (isNode) {
     if (device === "webgpu") adapter = await startWebGpuInNode();
   }
-  const toInit = device === "wasm" ? ["wasm"] : [device, "wasm"];
+  // The cpu device always starts too (it is cheap): exact float64 references beside any device.
+  const toInit = [...new Set([device, "wasm", "cpu"])];
   const available = await init(...(toInit as DeviceName[]));
   if (!available.includes(device)) {
     throw new InputError("--device", `${device} is not available here (available: ${available.join(", ")})`);

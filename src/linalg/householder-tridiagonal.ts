@@ -24,7 +24,7 @@
  * functions) because worker threads compile it from its source text.
  */
 
-import { openSession, sharedFloat64 } from "./row-team.ts";
+import type { Session, TeamArg } from "./row-team.ts";
 
 /** Offset such that element (i, j), j >= i, of a packed upper n x n matrix is at base + j. */
 export function rowBase(i: number, n: number): number {
@@ -32,12 +32,22 @@ export function rowBase(i: number, n: number): number {
 }
 
 /**
- * Rows [r0, r1) of the fused pass. P: packed upper matrix; X: for each index j,
- * X[4j] = v_j, X[4j+1] = w_j (the pending update A -= v w^T + w v^T), X[4j+2] = u_j (the new
- * Householder vector), X[4j+3] = y_j (accumulates A u over the updated rows, both triangles).
- * Reads and writes only P rows r0..r1-1 and y.
+ * Rows [r0, r1) of the fused pass of the step whose trailing block starts at row z0 <= r0.
+ * P: packed upper matrix; X: for each index j, X[4j] = v_j, X[4j+1] = w_j (the pending update
+ * A -= v w^T + w v^T), X[4j+2] = u_j (the new Householder vector), X[4j+3] = y_j, which is
+ * zeroed for j >= z0 and then accumulates A u over the updated rows (both triangles).
+ * When Xsrc is another array (a helper thread's copy), v, w, u are first copied from it.
+ * Writes only P rows r0..r1-1 and X.
  */
-export function fusedRows(P: Float64Array, X: Float64Array, n: number, r0: number, r1: number): void {
+export function fusedRows(P: Float64Array, X: Float64Array, Xsrc: Float64Array, n: number, z0: number, r0: number, r1: number): void {
+  if (Xsrc !== X) {
+    for (let j = z0; j < n; j++) {
+      const x = 4 * j;
+      X[x] = Xsrc[x]; X[x + 1] = Xsrc[x + 1]; X[x + 2] = Xsrc[x + 2]; X[x + 3] = 0;
+    }
+  } else {
+    for (let j = z0; j < n; j++) X[4 * j + 3] = 0;
+  }
   let i = r0;
   for (; i + 4 <= r1; i += 4) {
     // Row bases of rows i..i+3: rowBase(i+1) = rowBase(i) + n - i - 1.
@@ -138,44 +148,55 @@ export function splitRows(r0: number, n: number, parts: number): number[] {
 export interface PassRunner {
   /** Vector blocks, one per thread (thread 0 is the calling thread); each 4n long. */
   readonly X: readonly Float64Array[];
-  /** Runs the fused pass over rows [r0, n), thread t on X[t]; returns when all are done. */
-  pass(r0: number): void;
+  /**
+   * Runs the fused pass over rows [r0, n), thread t on X[t] (v, w, u are read from X[0]);
+   * returns, once all are done, how many of the X[t] hold a part of y.
+   */
+  pass(r0: number): number;
 }
 
 /** The single-threaded runner. */
 export function serialRunner(P: Float64Array, n: number): PassRunner {
   const X = [new Float64Array(4 * n)];
-  return { X, pass: (r0) => fusedRows(P, X[0], n, r0, n) };
+  return {
+    X,
+    pass(r0) {
+      fusedRows(P, X[0], X[0], n, r0, r0, n);
+      return 1;
+    },
+  };
 }
 
 /** Below this many trailing rows a pass runs on the calling thread alone (waking helpers costs more). */
 const MIN_ROWS_PER_TEAM_PASS = 160;
 
 /**
- * A runner that splits every pass across `threads` threads (the caller and threads - 1 helpers).
- * P must live on a SharedArrayBuffer. Returns null where helper threads are unavailable. Call
- * `close` when done.
+ * A runner that splits every pass across the caller and the helpers of `session`, whose helper h
+ * holds the arrays [P, X[h + 1], X[0]] (all on SharedArrayBuffers) and runs `fusedRows` as kernel
+ * number `kernel`.
  */
-export function teamRunner(P: Float64Array, n: number, threads: number): (PassRunner & { close(): void }) | null {
-  if (threads < 2 || !(P.buffer instanceof SharedArrayBuffer)) return null;
-  const X: Float64Array[] = [];
-  for (let t = 0; t < threads; t++) X.push(sharedFloat64(4 * n));
-  const session = openSession("householder-tridiagonal", [fusedRows], X.slice(1).map((x) => [P, x]));
-  if (!session) return null;
+export function teamPassRunner(P: Float64Array, n: number, X: readonly Float64Array[], session: Session, kernel: number): PassRunner {
+  const threads = X.length;
   const X0 = X[0];
+  const args: TeamArg[][] = [];
+  for (let h = 1; h < threads; h++) args.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0, 0, 0]);
   return {
     X,
     pass(r0) {
       if (n - r0 < MIN_ROWS_PER_TEAM_PASS) {
-        fusedRows(P, X0, n, r0, n);
-        return;
+        fusedRows(P, X0, X0, n, r0, r0, n);
+        return 1;
       }
       const b = splitRows(r0, n, threads);
-      const args: number[][] = [];
-      for (let h = 1; h < threads; h++) args.push([n, b[h], b[h + 1]]);
-      session.run(0, args, () => fusedRows(P, X0, n, b[0], b[1]));
+      for (let h = 1; h < threads; h++) {
+        const a = args[h - 1];
+        a[4] = r0;
+        a[5] = b[h];
+        a[6] = b[h + 1];
+      }
+      session.run(kernel, args, () => fusedRows(P, X0, X0, n, r0, b[0], b[1]));
+      return threads;
     },
-    close: () => session.close(),
   };
 }
 
@@ -190,7 +211,6 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
   const tau = new Float64Array(Math.max(n - 2, 0));
   const Xs = runner.X;
   const X = Xs[0];
-  const threads = Xs.length;
   for (let k = 0; k < n; k++) {
     const ok = rowBase(k, n);
     // The pending update of step k-1 reaches row k only now (the pass of step k-1 covered rows > k-1
@@ -214,10 +234,6 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
     }
     let t = 0;
     let beta = alpha;
-    for (let c = 0; c < threads; c++) {
-      const Xc = Xs[c];
-      for (let j = k + 1; j < n; j++) Xc[4 * j + 3] = 0;
-    }
     if (amax === 0) {
       // x is already a multiple of e_1: H = I, but the pass still applies the pending update.
       for (let j = k + 1; j < n; j++) X[4 * j + 2] = 0;
@@ -240,18 +256,14 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
         P[ok + j] = uj; // keep the reflector for formQ; row k is finished
       }
     }
-    for (let c = 1; c < threads; c++) {
-      const Xc = Xs[c];
-      for (let j = k + 1; j < n; j++) Xc[4 * j + 2] = X[4 * j + 2];
-    }
     e[k] = beta;
     tau[k] = t;
-    runner.pass(k + 1);
+    const parts = runner.pass(k + 1);
     // p = tau (y_0 + y_1 + ...), w = p - (tau/2)(p . u) u  (dsytd2).
     let dot = 0;
     for (let j = k + 1; j < n; j++) {
       let y = X[4 * j + 3];
-      for (let c = 1; c < threads; c++) y += Xs[c][4 * j + 3];
+      for (let c = 1; c < parts; c++) y += Xs[c][4 * j + 3];
       const p = t * y;
       X[4 * j + 3] = p;
       dot += p * X[4 * j + 2];
@@ -262,13 +274,119 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
       X[4 * j] = u;
       X[4 * j + 1] = X[4 * j + 3] + h * u;
     }
-    for (let c = 1; c < threads; c++) {
-      const Xc = Xs[c];
-      for (let j = k + 1; j < n; j++) {
-        Xc[4 * j] = X[4 * j];
-        Xc[4 * j + 1] = X[4 * j + 1];
-      }
-    }
   }
   return { d, e, tau };
+}
+
+/**
+ * z[j] = sum over rows r in [r0, r1) of u_r Q[r][j], for j in (c, n), where u_r = P[ok + r] is the
+ * reflector stored in packed row k = c - 1 (z is zeroed there first). Four rows per sweep of z.
+ * Self-contained (worker threads compile it from its source text).
+ */
+export function formQAccumulate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, r0: number, r1: number): void {
+  for (let j = c + 1; j < n; j++) z[j] = 0;
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const u0 = P[ok + r], u1 = P[ok + r + 1], u2 = P[ok + r + 2], u3 = P[ok + r + 3];
+    const o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+    for (let j = c + 1; j < n; j++) z[j] += (u0 * Q[o0 + j] + u1 * Q[o1 + j]) + (u2 * Q[o2 + j] + u3 * Q[o3 + j]);
+  }
+  for (; r < r1; r++) {
+    const u = P[ok + r];
+    const o = r * n;
+    for (let j = c + 1; j < n; j++) z[j] += u * Q[o + j];
+  }
+}
+
+/**
+ * Rows [r0, r1) of Q_b -= tau u z^T for the reflector in packed row k = c - 1: Q[r][c] = -tau u_r
+ * (column c was e_c) and Q[r][j] -= tau u_r z_j for j > c. Self-contained.
+ */
+export function formQUpdate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, t: number, r0: number, r1: number): void {
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const a0 = t * P[ok + r], a1 = t * P[ok + r + 1], a2 = t * P[ok + r + 2], a3 = t * P[ok + r + 3];
+    const o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+    Q[o0 + c] = -a0; Q[o1 + c] = -a1; Q[o2 + c] = -a2; Q[o3 + c] = -a3;
+    for (let j = c + 1; j < n; j++) {
+      const zj = z[j];
+      const q0 = Q[o0 + j], q1 = Q[o1 + j], q2 = Q[o2 + j], q3 = Q[o3 + j];
+      Q[o0 + j] = q0 - a0 * zj; Q[o1 + j] = q1 - a1 * zj; Q[o2 + j] = q2 - a2 * zj; Q[o3 + j] = q3 - a3 * zj;
+    }
+  }
+  for (; r < r1; r++) {
+    const a = t * P[ok + r];
+    const o = r * n;
+    Q[o + c] = -a;
+    for (let j = c + 1; j < n; j++) Q[o + j] -= a * z[j];
+  }
+}
+
+/**
+ * Helpers for formQ: `session` helper h holds [P, Q, z[h + 1], z[0]] and runs formQAccumulate
+ * and formQUpdate as kernels number `accumulate` and `update`.
+ */
+export interface FormQTeam {
+  readonly session: Session;
+  /** One z per thread (z[0] for the caller), each n long, on SharedArrayBuffers. */
+  readonly z: readonly Float64Array[];
+  readonly accumulate: number;
+  readonly update: number;
+}
+
+/**
+ * Forms Q = H_0 H_1 ... H_{n-3} (LAPACK dorgtr, backward accumulation) from the reflectors that
+ * `tridiagonalize` left in P, into Q (row-major n x n, overwritten), so that A = Q T Q^T.
+ * Each reflector costs two passes over the trailing block of Q: z = u^T Q_b, then
+ * Q_b -= tau u z^T; with a team both are split by rows. 4/3 n^3 flops.
+ */
+export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64Array, team?: FormQTeam): Float64Array {
+  Q.fill(0, 0, n * n);
+  for (let i = 0; i < n; i++) Q[i * n + i] = 1;
+  const threads = team ? team.z.length : 1;
+  const z = team ? team.z[0] : new Float64Array(n);
+  const accArgs: TeamArg[][] = [];
+  const updArgs: TeamArg[][] = [];
+  for (let h = 1; h < threads; h++) {
+    accArgs.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0, 0, 0, 0]);
+    updArgs.push([{ array: 0 }, { array: 1 }, { array: 3 }, n, 0, 0, 0, 0, 0]);
+  }
+  for (let k = n - 3; k >= 0; k--) {
+    const t = tau[k];
+    if (t === 0) continue; // H_k = I; row and column k+1 of Q are still e_{k+1}
+    const ok = rowBase(k, n);
+    const c = k + 1; // first row/column of the block; Q[c][.] = e_c and Q[.][c] = e_c before H_k
+    const rows = n - c - 1; // rows c+1..n-1 carry u_r (u_c = 1 is handled through row c below)
+    if (team && rows >= MIN_ROWS_PER_TEAM_PASS) {
+      const b: number[] = [];
+      for (let h = 0; h <= threads; h++) b.push(c + 1 + Math.round((rows * h) / threads));
+      for (let h = 1; h < threads; h++) {
+        const a = accArgs[h - 1];
+        a[4] = ok; a[5] = c; a[6] = b[h]; a[7] = b[h + 1];
+      }
+      team.session.run(team.accumulate, accArgs, () => formQAccumulate(P, Q, z, n, ok, c, b[0], b[1]));
+      for (let h = 1; h < threads; h++) {
+        const zh = team.z[h];
+        for (let j = c + 1; j < n; j++) z[j] += zh[j];
+      }
+      setRowC(Q, z, n, c, t);
+      for (let h = 1; h < threads; h++) {
+        const a = updArgs[h - 1];
+        a[4] = ok; a[5] = c; a[6] = t; a[7] = b[h]; a[8] = b[h + 1];
+      }
+      team.session.run(team.update, updArgs, () => formQUpdate(P, Q, z, n, ok, c, t, b[0], b[1]));
+    } else {
+      formQAccumulate(P, Q, z, n, ok, c, c + 1, n);
+      setRowC(Q, z, n, c, t);
+      formQUpdate(P, Q, z, n, ok, c, t, c + 1, n);
+    }
+  }
+  return Q;
+}
+
+/** Row c of H_k Q_b: Q[c][c] = 1 - tau, Q[c][j] = -tau z_j (u_c = 1, and Q_b's row c was e_c). */
+function setRowC(Q: Float64Array, z: Float64Array, n: number, c: number, t: number): void {
+  const oc = c * n;
+  Q[oc + c] = 1 - t;
+  for (let j = c + 1; j < n; j++) Q[oc + j] = -t * z[j];
 }

@@ -3,14 +3,15 @@
  *
  * Why: the dense eigensolver is a sequence of ~n passes over a matrix, each splittable by rows,
  * with a cheap serial step between passes. A helper thread that stays inside a "session" and is
- * woken through Atomics for every pass costs tens of microseconds per step, which is small next
- * to a pass over a matrix of a few hundred rows or more.
+ * woken through Atomics for every pass costs some microseconds per step, which is small next to
+ * a pass over a matrix of a few hundred rows or more.
  *
  * How: helpers are Node `worker_threads` compiled from the source text of self-contained kernel
- * functions (no imports, no references outside their body). A session shares the arrays (which
- * must live on SharedArrayBuffers) with each helper once; each command then writes a few numbers
- * into a shared Int32Array, wakes the helpers, runs the caller's own share and waits for them.
- * The caller blocks with Atomics.wait, which Node allows on its main thread.
+ * functions (no imports, no references outside their own body). A session shares a list of
+ * arrays (on SharedArrayBuffers) with each helper once; each command then writes the kernel
+ * number and its arguments (numbers, or references to the session's arrays) into shared memory,
+ * wakes the helpers, runs the caller's own share and waits for them. The caller blocks with
+ * Atomics.wait, which Node allows on its main thread.
  *
  * Where helpers are not available (browsers, runtimes without `process.getBuiltinModule`, a
  * helper that does not answer the start-up handshake), `openSession` returns null and callers run
@@ -18,21 +19,25 @@
  */
 import type { Worker } from "node:worker_threads";
 
-/** Signature shared by team kernels: arrays first, then numbers. */
+/** Signature shared by team kernels: positional typed arrays and numbers. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TeamKernel = (...args: any[]) => void;
+
+/** A kernel argument: a number, or `{ array: i }` for the i-th array of the helper's session. */
+export type TeamArg = number | { readonly array: number };
 
 // Control words (Int32Array on a SharedArrayBuffer, one block per helper).
 const SEQ = 0; // command counter, written by the caller
 const DONE = 1; // last command finished, written by the helper
 const STATE = 2; // session handshake: 0 pending, 1 helper ready, 2 cancelled by the caller
 const CMD = 3; // kernel index, or -1 to end the session
-const NARGS = 4; // number of numeric arguments
-const ARGS = 8; // numeric arguments (as int32 here; kernels take integers only)
-const CTRL_WORDS = 16;
+const NARGS = 4; // number of arguments
+const CTRL_WORDS = 8;
+const MAX_ARGS = 16; // each argument: (kind, value) in a Float64Array; kind 0 number, 1 array
 
 const HANDSHAKE_MS = 10_000;
-const SPIN = 2000;
+/** Polls of a control word before sleeping in Atomics.wait (a few microseconds). */
+const SPIN = 4000;
 
 const workerSource = (kernelSources: string[]): string => `
 "use strict";
@@ -41,10 +46,9 @@ const { parentPort } = require("node:worker_threads");
 var __name = function (f) { return f; };
 const kernels = [${kernelSources.map((s) => `(${s})`).join(",\n")}];
 parentPort.on("message", (msg) => {
-  const ctrl = msg.ctrl;
+  const ctrl = msg.ctrl, args = msg.args, arrays = msg.arrays;
   if (Atomics.compareExchange(ctrl, ${STATE}, 0, 1) !== 0) return; // cancelled before we got here
   Atomics.notify(ctrl, ${STATE});
-  const arrays = msg.arrays;
   let seen = 0;
   for (;;) {
     let s = Atomics.load(ctrl, ${SEQ});
@@ -53,9 +57,9 @@ parentPort.on("message", (msg) => {
     seen = s;
     const cmd = ctrl[${CMD}];
     if (cmd < 0) break;
-    const args = arrays.slice();
-    for (let a = 0; a < ctrl[${NARGS}]; a++) args.push(ctrl[${ARGS} + a]);
-    kernels[cmd].apply(null, args);
+    const list = [];
+    for (let a = 0; a < ctrl[${NARGS}]; a++) list.push(args[2 * a] === 1 ? arrays[args[2 * a + 1]] : args[2 * a + 1]);
+    kernels[cmd].apply(null, list);
     Atomics.store(ctrl, ${DONE}, s);
     Atomics.notify(ctrl, ${DONE});
   }
@@ -65,22 +69,10 @@ parentPort.on("message", (msg) => {
 
 interface Team {
   readonly workers: Worker[];
-  readonly kernels: TeamKernel[];
   broken: boolean;
 }
 
 const teams = new Map<string, Team>();
-
-/** Number of hardware threads, or 1 where that cannot be known. */
-export function hardwareThreads(): number {
-  const os = nodeModule<typeof import("node:os")>("node:os");
-  return os ? Math.max(1, os.availableParallelism?.() ?? os.cpus().length) : 1;
-}
-
-/** True where a SharedArrayBuffer can be created and helpers could run. */
-export function teamsAvailable(): boolean {
-  return typeof SharedArrayBuffer === "function" && nodeModule("node:worker_threads") !== undefined;
-}
 
 function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -91,12 +83,23 @@ function nodeModule<T>(id: string): T | undefined {
   }
 }
 
+/** Number of hardware threads, or 1 where that cannot be known. */
+export function hardwareThreads(): number {
+  const os = nodeModule<typeof import("node:os")>("node:os");
+  return os ? Math.max(1, os.availableParallelism?.() ?? os.cpus().length) : 1;
+}
+
+/** True where SharedArrayBuffers and worker threads exist. */
+export function teamsAvailable(): boolean {
+  return typeof SharedArrayBuffer === "function" && nodeModule("node:worker_threads") !== undefined;
+}
+
 /** A Float64Array on a SharedArrayBuffer. */
 export function sharedFloat64(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * 8));
 }
 
-function team(key: string, kernels: TeamKernel[], helpers: number): Team | null {
+function getTeam(key: string, kernels: readonly TeamKernel[], helpers: number): Team | null {
   let t = teams.get(key);
   if (t && (t.broken || t.workers.length < helpers)) {
     for (const w of t.workers) void w.terminate();
@@ -118,73 +121,83 @@ function team(key: string, kernels: TeamKernel[], helpers: number): Team | null 
       for (const w of workers) void w.terminate();
       return null;
     }
-    t = { workers, kernels, broken: false };
-    const tt = t;
-    for (const w of workers) w.on("error", () => { tt.broken = true; });
-    teams.set(key, t);
+    const team: Team = { workers, broken: false };
+    for (const w of workers) w.on("error", () => (team.broken = true));
+    teams.set(key, team);
+    t = team;
   }
   return t;
 }
 
-/** An open session: the caller plus `helpers` threads sharing a fixed list of arrays each. */
+/** An open session: the caller plus `helpers` threads, each with its fixed list of arrays. */
 export interface Session {
   /** Number of helper threads (the caller is not counted). */
   readonly helpers: number;
   /**
-   * Runs kernel number `kernel` on helper h with (arrays of helper h..., ...args[h]), runs `own`
-   * on the calling thread meanwhile, and returns when every helper has finished.
+   * Runs kernel number `kernel` on helper h with arguments args[h], runs `own` on the calling
+   * thread meanwhile, and returns when every helper has finished.
    */
-  run(kernel: number, args: readonly (readonly number[])[], own: () => void): void;
+  run(kernel: number, args: readonly (readonly TeamArg[])[], own: () => void): void;
   /** Releases the helpers (always call it, e.g. in a finally block). */
   close(): void;
 }
 
 /**
- * Opens a session on the team identified by `key` (its kernels are fixed when it is first
- * created). `arrays[h]` are the shared arrays that helper h receives. Returns null where helpers
- * cannot be used; the caller then runs serially.
+ * Opens a session on the team `key`, whose kernels are fixed when it is first created (use one
+ * key per kernel list). `arrays[h]` are the shared arrays that helper h receives. Returns null
+ * where helpers cannot be used; the caller then runs serially.
  */
-export function openSession(key: string, kernels: TeamKernel[], arrays: readonly (readonly Float64Array[])[]): Session | null {
+export function openSession(key: string, kernels: readonly TeamKernel[], arrays: readonly (readonly Float64Array[])[]): Session | null {
   const helpers = arrays.length;
   if (helpers === 0 || !teamsAvailable()) return null;
   for (const list of arrays) for (const a of list) if (!(a.buffer instanceof SharedArrayBuffer)) return null;
-  const t = team(key, kernels, helpers);
-  if (!t) return null;
+  const team = getTeam(key, kernels, helpers);
+  if (!team) return null;
   const ctrls: Int32Array[] = [];
+  const argv: Float64Array[] = [];
   for (let h = 0; h < helpers; h++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+    const args = sharedFloat64(2 * MAX_ARGS);
     ctrls.push(ctrl);
-    t.workers[h].postMessage({ ctrl, arrays: arrays[h] });
+    argv.push(args);
+    team.workers[h].postMessage({ ctrl, args, arrays: arrays[h] });
   }
   // Handshake: each helper flips STATE 0 -> 1 when it enters the session; on a timeout we flip it
   // 0 -> 2 so that a late helper leaves the data alone.
-  let ok = true;
   const deadline = Date.now() + HANDSHAKE_MS;
   for (const ctrl of ctrls) {
     while (Atomics.load(ctrl, STATE) === 0 && Date.now() < deadline) Atomics.wait(ctrl, STATE, 0, 20);
-    if (Atomics.compareExchange(ctrl, STATE, 0, 2) !== 1 && Atomics.load(ctrl, STATE) !== 1) ok = false;
+    Atomics.compareExchange(ctrl, STATE, 0, 2);
   }
-  let seq = 0;
   let live = ctrls.filter((c) => Atomics.load(c, STATE) === 1);
-  const command = (cmd: number, args: readonly (readonly number[])[]) => {
+  let seq = 0;
+  const command = (cmd: number, args: readonly (readonly TeamArg[])[]) => {
     seq++;
     for (let h = 0; h < helpers; h++) {
       const ctrl = ctrls[h];
       if (Atomics.load(ctrl, STATE) !== 1) continue;
       const a = args[h] ?? [];
+      const v = argv[h];
+      for (let i = 0; i < a.length; i++) {
+        const x = a[i];
+        if (typeof x === "number") {
+          v[2 * i] = 0;
+          v[2 * i + 1] = x;
+        } else {
+          v[2 * i] = 1;
+          v[2 * i + 1] = x.array;
+        }
+      }
       ctrl[CMD] = cmd;
       ctrl[NARGS] = a.length;
-      for (let i = 0; i < a.length; i++) ctrl[ARGS + i] = a[i];
       Atomics.store(ctrl, SEQ, seq);
       Atomics.notify(ctrl, SEQ);
     }
   };
   const wait = () => {
     for (const ctrl of live) {
-      let spin = 0;
-      while (Atomics.load(ctrl, DONE) !== seq) {
-        if (spin++ < SPIN) continue;
-        Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 50);
+      for (let spin = 0; Atomics.load(ctrl, DONE) !== seq; spin++) {
+        if (spin >= SPIN) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 50);
       }
     }
   };
@@ -197,16 +210,16 @@ export function openSession(key: string, kernels: TeamKernel[], arrays: readonly
     live = [];
     seq = -1;
   };
-  if (!ok) {
+  if (live.length < helpers) {
     close();
-    t.broken = true;
+    team.broken = true;
     return null;
   }
   return {
     helpers,
     run(kernel, args, own) {
       if (seq < 0) throw new Error("row-team: session is closed");
-      if (args.some((a) => a.length > CTRL_WORDS - ARGS)) throw new Error("row-team: too many arguments");
+      if (args.some((a) => a.length > MAX_ARGS)) throw new Error(`row-team: at most ${MAX_ARGS} kernel arguments`);
       command(kernel, args);
       try {
         own();

@@ -1,0 +1,143 @@
+/**
+ * Benchmark: all eigenvalues of random symmetric matrices, curvlab's eigh (pure TypeScript) against
+ * LAPACK through numpy.linalg.eigvalsh, on the same matrices, in the same run.
+ *
+ *   node --import tsx bench/eigh.ts [--sizes 500,1000,2000] [--reps 5] [--seed 1] [--threads T]
+ *
+ * Each matrix (standard Gaussian entries, symmetric) is written as raw float64 to a temporary
+ * file that a long-lived Python peer (bench/peers/eigh_numpy.py) loads. Runs are interleaved, one
+ * numpy call then one curvlab call, after one warm-up each, so that both see the same machine
+ * load; the medians and their ratio are reported. Prints one JSON object:
+ * { machine: { cpu, cores }, date, node, numpy, rows: [{ n, curvlab_s, numpy_s, ratio,
+ * max_abs_diff, curvlab_threads }] }. Requires python3 with numpy.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { hostRng } from "../src/engine/host-rng.ts";
+import { randomSymmetric } from "../src/linalg/dense-matrix.ts";
+import { eigh } from "../src/linalg/eigh.ts";
+
+interface Args {
+  sizes: number[];
+  reps: number;
+  seed: number;
+  threads?: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { sizes: [500, 1000, 2000], reps: 5, seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i];
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${key}: missing value`);
+    if (key === "--sizes") args.sizes = value.split(",").map((s) => parseInt(s, 10));
+    else if (key === "--reps") args.reps = parseInt(value, 10);
+    else if (key === "--seed") args.seed = parseInt(value, 10);
+    else if (key === "--threads") args.threads = parseInt(value, 10);
+    else throw new Error(`unknown option ${key} (expected --sizes, --reps, --seed, --threads)`);
+  }
+  if (args.sizes.some((n) => !(n > 0)) || !(args.reps > 0)) throw new Error("--sizes and --reps must be positive integers");
+  return args;
+}
+
+/** A line-oriented JSON client for the Python peer. */
+function startPeer() {
+  const script = fileURLToPath(new URL("./peers/eigh_numpy.py", import.meta.url));
+  const proc = spawn("python3", [script], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: proc.stdout });
+  const pending: ((line: string) => void)[] = [];
+  lines.on("line", (line) => pending.shift()?.(line));
+  proc.on("exit", (code) => {
+    for (const p of pending.splice(0)) p(JSON.stringify({ error: `peer exited with code ${code}` }));
+  });
+  const ask = (msg: object): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      pending.push((line) => {
+        const ans = JSON.parse(line) as Record<string, unknown>;
+        if (ans.error) reject(new Error(`numpy peer: ${String(ans.error)}`));
+        else resolve(ans);
+      });
+      proc.stdin.write(JSON.stringify(msg) + "\n");
+    });
+  return { ask, close: () => proc.stdin.end() };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    return line ? line.split(":")[1].trim() : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), "curvlab-eigh-bench-"));
+  const peer = startPeer();
+  try {
+    const numpy = await peer.ask({ cmd: "info" });
+    const rows = [];
+    for (const n of args.sizes) {
+      const A = randomSymmetric(n, hostRng(args.seed * 1_000_003 + n));
+      const path = join(dir, `sym-${n}.f64`);
+      writeFileSync(path, A.data);
+      await peer.ask({ cmd: "load", path, n });
+      const valuesPath = join(dir, `values-${n}.f64`);
+      await peer.ask({ cmd: "values", out: valuesPath }); // also the numpy warm-up
+      const ref = new Float64Array(readFileSync(valuesPath).buffer.slice(0));
+      const opts = args.threads ? { threads: args.threads } : {};
+      const first = eigh(A, opts); // warm-up (JIT, worker start-up)
+      let maxAbsDiff = 0;
+      for (let i = 0; i < n; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(first.values[i] - ref[i]));
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      let threads = first.threads;
+      for (let r = 0; r < args.reps; r++) {
+        const t = (await peer.ask({ cmd: "time", reps: 1 })).seconds as number[];
+        theirs.push(t[0]);
+        const res = eigh(A, opts);
+        ours.push(res.seconds);
+        threads = res.threads;
+      }
+      const curvlab = median(ours);
+      const np = median(theirs);
+      rows.push({
+        n,
+        curvlab_s: +curvlab.toPrecision(4),
+        numpy_s: +np.toPrecision(4),
+        ratio: +(curvlab / np).toPrecision(3),
+        max_abs_diff: maxAbsDiff,
+        curvlab_threads: threads,
+        curvlab_runs_s: ours.map((x) => +x.toPrecision(4)),
+        numpy_runs_s: theirs.map((x) => +x.toPrecision(4)),
+      });
+      process.stderr.write(`n=${n}: curvlab ${curvlab.toFixed(3)} s, numpy ${np.toFixed(3)} s\n`);
+    }
+    const out = {
+      machine: { cpu: cpuModel(), cores: availableParallelism() },
+      date: new Date().toISOString(),
+      node: process.version,
+      numpy,
+      reps: args.reps,
+      seed: args.seed,
+      rows,
+    };
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    peer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,70 @@
+/**
+ * The Hessian of the dataset loss, H = sum over batches of the batch Hessians (each batch
+ * weighted by its share of the mean, see problem.ts), as a matrix-free operator.
+ *
+ * How a Hessian-vector product is formed matters several-fold on this engine (figures in
+ * BENCHMARKS.md; MLP 784-128-10, batch 1000, float32, Wasm): forward-over-reverse
+ * `jvp(grad(f))` under jit ~14x the gradient's time; reverse-over-forward
+ * `grad(q -> jvp(f, q, v))` under jit ~2.6x, but jax-js 0.1.25 computes it wrongly under jit
+ * for our models (eager is right; a test pins this); `linearize(grad(f))` at theta once per
+ * batch, then each product replays the linear part: ~1.3-1.7x.
+ * Methods:
+ * - `linearize` (default): linearize every batch once and keep the linearizations (their
+ *   residuals, i.e. activations and friends, stay on the device): the fastest products.
+ * - `relinearize`: linearize each batch anew in every product and drop it at once: about twice
+ *   the time of a product, but holds one batch's residuals at a time, for datasets whose
+ *   residuals do not fit in memory.
+ */
+import { grad, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
+import { makeOperator, type LinearOperator } from "./operator.ts";
+import { batchLoss, type LossProblem } from "./problem.ts";
+
+export type HvpMethod = "linearize" | "relinearize";
+export const HVP_METHODS: readonly HvpMethod[] = ["linearize", "relinearize"];
+
+export interface HessianOptions {
+  readonly method?: HvpMethod;
+}
+
+export function describeProblem(problem: LossProblem): string {
+  return `${problem.loss} of ${problem.model.spec} on ${problem.dataName} (${problem.n} examples, ${problem.batches.length} batch${problem.batches.length === 1 ? "" : "es"}, ${problem.dtype})`;
+}
+
+export function hessianOperator(problem: LossProblem, opts: HessianOptions = {}): LinearOperator {
+  const method = opts.method ?? "linearize";
+  const L = batchLoss(problem);
+  const description = `Hessian of the ${describeProblem(problem)}`;
+  const gradAt = (b: LossProblem["batches"][number]) => (t: Array) => grad(L)(t, b.x.ref, b.targets.ref);
+  if (method === "linearize") {
+    const lins: OwnedFunction<(v: Array) => Array>[] = problem.batches.map((b) => {
+      const [g, lin] = linearize(gradAt(b), [problem.theta.ref]);
+      g.dispose();
+      return lin;
+    });
+    return makeOperator(
+      problem.model.size,
+      problem.dtype,
+      description,
+      (v) => {
+        let acc: Array | null = null;
+        for (const lin of lins) {
+          const hv = lin(v.ref);
+          acc = acc ? acc.add(hv) : hv;
+        }
+        return acc!;
+      },
+      () => lins.forEach((f) => f.dispose()),
+    );
+  }
+  return makeOperator(problem.model.size, problem.dtype, description, (v) => {
+    let acc: Array | null = null;
+    for (const b of problem.batches) {
+      const [g, lin] = linearize(gradAt(b), [problem.theta.ref]);
+      g.dispose();
+      const hv = lin(v.ref);
+      lin.dispose();
+      acc = acc ? acc.add(hv) : hv;
+    }
+    return acc!;
+  });
+}

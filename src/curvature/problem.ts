@@ -1,0 +1,144 @@
+/**
+ * A loss problem: a model at a point theta, a loss and a dataset, split in device batches. This
+ * is what curvature operators are made from. The dataset loss is the mean of per-example losses;
+ * batch b contributes (sum of its losses) / N, so sums over batches are exact whatever the split.
+ */
+import { numpy as np, nn, jit, grad, type Array } from "../engine/jax.ts";
+import { toDType, type DTypeName } from "../engine/dtype.ts";
+import { take, takeScalar } from "../engine/scope.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { gather } from "../data/batches.ts";
+import type { Model } from "../nn/model.ts";
+import { lossValue, correctCount, type LossName } from "../nn/loss.ts";
+import { InputError } from "../errors.ts";
+
+export interface DeviceBatch {
+  /** Inputs [n, ...inputShape]. */
+  readonly x: Array;
+  /** One-hot targets [n, classes], in the problem's dtype. */
+  readonly targets: Array;
+  /** Integer labels [n]. */
+  readonly labels: Array;
+  readonly n: number;
+}
+
+export interface LossProblem {
+  readonly model: Model;
+  readonly loss: LossName;
+  readonly dtype: DTypeName;
+  /** Flat parameters, length model.size. */
+  readonly theta: Array;
+  readonly batches: readonly DeviceBatch[];
+  /** Number of examples. */
+  readonly n: number;
+  readonly dataName: string;
+  dispose(): void;
+}
+
+export interface ProblemOptions {
+  readonly loss?: LossName;
+  readonly dtype?: DTypeName;
+  /** Examples per batch when accumulating over the dataset (default 1000). */
+  readonly batchSize?: number;
+}
+
+/** Checks that the data fits the model: feature count and classes. */
+export function checkDataFitsModel(model: Model, data: Dataset): void {
+  const modelFeatures = model.inputShape.reduce((a, b) => a * b, 1);
+  const dataFeatures = data.featureShape.reduce((a, b) => a * b, 1);
+  if (modelFeatures !== dataFeatures) {
+    throw new InputError(
+      "--data",
+      `"${data.name}" has ${dataFeatures} features per example [${data.featureShape}], but model "${model.spec}" expects ${modelFeatures} [${model.inputShape}]`,
+    );
+  }
+  if (data.numClasses > model.outputDim) {
+    throw new InputError(
+      "--data",
+      `"${data.name}" has ${data.numClasses} classes, but model "${model.spec}" has ${model.outputDim} outputs`,
+    );
+  }
+}
+
+export function deviceBatches(model: Model, data: Dataset, dtype: DTypeName, batchSize: number): DeviceBatch[] {
+  const n = data.y.length;
+  const out: DeviceBatch[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    out.push(toDeviceBatch(model, data, idx, dtype));
+  }
+  return out;
+}
+
+export function toDeviceBatch(model: Model, data: Dataset, indices: ArrayLike<number>, dtype: DTypeName): DeviceBatch {
+  const g = gather(data, indices, { dtype });
+  const m = indices.length;
+  const x = np.array(g.x, { dtype: toDType(dtype) }).reshape([m, ...model.inputShape]);
+  const labels = np.array(g.y, { dtype: np.int32 });
+  const targets = nn.oneHot(labels.ref, model.outputDim).astype(toDType(dtype));
+  return { x, targets, labels, n: m };
+}
+
+export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number>, opts: ProblemOptions = {}): LossProblem {
+  checkDataFitsModel(model, data);
+  if (theta.length !== model.size) {
+    throw new InputError("--weights", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
+  }
+  const dtype = opts.dtype ?? "float32";
+  const batchSize = opts.batchSize ?? 1000;
+  const batches = deviceBatches(model, data, dtype, batchSize);
+  const host = dtype === "float64" ? Float64Array.from(theta) : Float32Array.from(theta);
+  const thetaArr = np.array(host, { dtype: toDType(dtype) });
+  return {
+    model,
+    loss: opts.loss ?? "cross-entropy",
+    dtype,
+    theta: thetaArr,
+    batches,
+    n: data.y.length,
+    dataName: data.name,
+    dispose() {
+      thetaArr.dispose();
+      for (const b of batches) b.x.dispose(), b.targets.dispose(), b.labels.dispose();
+    },
+  };
+}
+
+/**
+ * A batch's contribution to the dataset loss, (sum of its losses) / N, as a function of
+ * (theta, x, targets): batches are arguments, not captured constants, so one jit trace serves
+ * every batch of the same size. Consumes its arguments.
+ */
+export function batchLoss(problem: LossProblem): (theta: Array, x: Array, targets: Array) => Array {
+  const { model, loss, n } = problem;
+  return (theta, x, targets) => lossValue(loss, model.apply(theta, x), targets, n);
+}
+
+/** Mean loss and accuracy over the problem's dataset at its theta. */
+export async function evaluate(problem: LossProblem): Promise<{ loss: number; accuracy: number }> {
+  let loss = 0;
+  let correct = 0;
+  for (const b of problem.batches) {
+    const out = problem.model.apply(problem.theta.ref, b.x.ref);
+    loss += await takeScalar(lossValue(problem.loss, out.ref, b.targets.ref, problem.n));
+    correct += await takeScalar(correctCount(out, b.labels.ref));
+  }
+  return { loss, accuracy: correct / problem.n };
+}
+
+/** Gradient of the dataset loss at theta (a new device vector). */
+export function gradient(problem: LossProblem): Array {
+  const f = jit(grad(batchLoss(problem)));
+  let total: Array | null = null;
+  for (const b of problem.batches) {
+    const g = f(problem.theta.ref, b.x.ref, b.targets.ref);
+    total = total ? total.add(g) : g;
+  }
+  f.dispose();
+  return total!;
+}
+
+export async function gradientHost(problem: LossProblem): Promise<Float32Array | Float64Array> {
+  return take(gradient(problem));
+}
+
