@@ -14,14 +14,14 @@ export interface DenseOptions {
   readonly symmetrize?: boolean;
 }
 
-export interface DenseMatrix {
+export interface MaterializedOperator {
   readonly n: number;
   readonly data: Float64Array;
   /** max |A - A^T| / max |A| before symmetrizing. */
   readonly asymmetry: number;
 }
 
-export async function denseMatrix(op: LinearOperator, opts: DenseOptions = {}): Promise<DenseMatrix> {
+export async function materialize(op: LinearOperator, opts: DenseOptions = {}): Promise<MaterializedOperator> {
   const n = op.size;
   const data = new Float64Array(n * n);
   const eye = np.eye(n, undefined, { dtype: toDType(op.dtype) });

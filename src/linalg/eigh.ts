@@ -163,18 +163,19 @@ function vectorsPhase(P: Float64Array, T: Tridiagonal, n: number, Z: Float64Arra
     if (session) {
       try {
         formQ(P, T.tau, n, Z, { session, z, accumulate: K_ACCUMULATE, update: K_UPDATE });
-        const args: TeamArg[][] = Array.from({ length: threads - 1 }, () => [{ array: 1 }, { array: 4 }, n, 0, 0, 0, 0, 0]);
+        const args: TeamArg[][] = Array.from({ length: threads - 1 }, () => [{ array: 1 }, { array: 4 }, n, 0, 0, 0]);
+        const chunks = Math.min(4 * threads, Math.floor(n / 8));
+        const b = Array.from({ length: chunks + 1 }, (_, h) => 4 * Math.round((n * h) / chunks / 4));
+        b[chunks] = n;
         const apply: RotationApplier = (c, lo, hi, backward) => {
           if (n * (hi - lo) < MIN_ROTATION_WORK) {
-            applyRotations(Z, c, n, 0, n, lo, hi, backward);
+            applyRotations(Z, c, n, lo, hi, backward, 0, n);
             return;
           }
-          const b = Array.from({ length: threads + 1 }, (_, h) => Math.round((n * h) / threads));
-          for (let h = 1; h < threads; h++) {
-            const a = args[h - 1];
-            a[3] = b[h]; a[4] = b[h + 1]; a[5] = lo; a[6] = hi; a[7] = backward ? 1 : 0;
+          for (const a of args) {
+            a[3] = lo; a[4] = hi; a[5] = backward ? 1 : 0;
           }
-          session.run(K_ROTATE, args, () => applyRotations(Z, c, n, b[0], b[1], lo, hi, backward));
+          session.run(K_ROTATE, args, b, chunks, (r0, r1) => applyRotations(Z, c, n, lo, hi, backward, r0, r1));
         };
         tridiagonalEigen(T.d, T.e, Z, apply, cs);
         return;

@@ -34,18 +34,18 @@ export function rowBase(i: number, n: number): number {
 /**
  * Rows [r0, r1) of the fused pass of the step whose trailing block starts at row z0 <= r0.
  * P: packed upper matrix; X: for each index j, X[4j] = v_j, X[4j+1] = w_j (the pending update
- * A -= v w^T + w v^T), X[4j+2] = u_j (the new Householder vector), X[4j+3] = y_j, which is
- * zeroed for j >= z0 and then accumulates A u over the updated rows (both triangles).
- * When Xsrc is another array (a helper thread's copy), v, w, u are first copied from it.
- * Writes only P rows r0..r1-1 and X.
+ * A -= v w^T + w v^T), X[4j+2] = u_j (the new Householder vector), X[4j+3] = y_j, which
+ * accumulates A u over the updated rows (both triangles). With `first` = 1 (a thread's first
+ * chunk of the pass), y_j is zeroed for j >= z0 first and, when Xsrc is another array (a helper
+ * thread's copy), v, w, u are copied from it. Writes only P rows r0..r1-1 and X.
  */
-export function fusedRows(P: Float64Array, X: Float64Array, Xsrc: Float64Array, n: number, z0: number, r0: number, r1: number): void {
-  if (Xsrc !== X) {
+export function fusedRows(P: Float64Array, X: Float64Array, Xsrc: Float64Array, n: number, z0: number, r0: number, r1: number, first: number): void {
+  if (first && Xsrc !== X) {
     for (let j = z0; j < n; j++) {
       const x = 4 * j;
       X[x] = Xsrc[x]; X[x + 1] = Xsrc[x + 1]; X[x + 2] = Xsrc[x + 2]; X[x + 3] = 0;
     }
-  } else {
+  } else if (first) {
     for (let j = z0; j < n; j++) X[4 * j + 3] = 0;
   }
   let i = r0;
@@ -123,19 +123,19 @@ export interface Tridiagonal {
 }
 
 /**
- * Splits the rows [r0, n) of the trailing block for `parts` threads into consecutive ranges with
- * about equal numbers of packed entries; returns the parts + 1 boundaries.
+ * Splits the rows [r0, n) of the trailing block into `parts` consecutive ranges with about equal
+ * numbers of packed entries (row i holds n - i), in multiples of 4 rows where possible; returns
+ * the parts + 1 boundaries.
  */
 export function splitRows(r0: number, n: number, parts: number): number[] {
   const bounds = [r0];
   const m = n - r0;
   let prev = r0;
   for (let t = 1; t < parts; t++) {
-    // Rows [r0, r) hold m(m+1)/2 - (n-r)(n-r+1)/2 entries; solve for the fraction t/parts.
+    // Rows [r, n) hold (n-r)(n-r+1)/2 entries; choose r so that they are a fraction 1 - t/parts.
     const rest = (m * (m + 1) * (1 - t / parts)) / 2;
     const tail = Math.floor((-1 + Math.sqrt(1 + 8 * rest)) / 2);
     let r = n - tail;
-    // Multiples of 4 rows keep the 4-row kernel busy; never go backwards.
     r = Math.max(prev, Math.min(n, r0 + Math.round((r - r0) / 4) * 4));
     bounds.push(r);
     prev = r;
@@ -149,26 +149,29 @@ export interface PassRunner {
   /** Vector blocks, one per thread (thread 0 is the calling thread); each 4n long. */
   readonly X: readonly Float64Array[];
   /**
-   * Runs the fused pass over rows [r0, n), thread t on X[t] (v, w, u are read from X[0]);
-   * returns, once all are done, how many of the X[t] hold a part of y.
+   * Runs the fused pass over rows [r0, n), reading v, w, u from X[0]; returns, once all are
+   * done, which X[t] hold a part of y (X[0] always does).
    */
-  pass(r0: number): number;
+  pass(r0: number): readonly boolean[];
 }
 
 /** The single-threaded runner. */
 export function serialRunner(P: Float64Array, n: number): PassRunner {
   const X = [new Float64Array(4 * n)];
+  const parts = [true];
   return {
     X,
     pass(r0) {
-      fusedRows(P, X[0], X[0], n, r0, r0, n);
-      return 1;
+      fusedRows(P, X[0], X[0], n, r0, r0, n, 1);
+      return parts;
     },
   };
 }
 
 /** Below this many trailing rows a pass runs on the calling thread alone (waking helpers costs more). */
-const MIN_ROWS_PER_TEAM_PASS = 160;
+const MIN_ROWS_PER_TEAM_PASS = 128;
+/** Chunks per thread and pass (dynamic scheduling: more chunks, better balance, more claims). */
+const CHUNKS_PER_THREAD = 4;
 
 /**
  * A runner that splits every pass across the caller and the helpers of `session`, whose helper h
@@ -179,23 +182,21 @@ export function teamPassRunner(P: Float64Array, n: number, X: readonly Float64Ar
   const threads = X.length;
   const X0 = X[0];
   const args: TeamArg[][] = [];
-  for (let h = 1; h < threads; h++) args.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0, 0, 0]);
+  for (let h = 1; h < threads; h++) args.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0]);
+  const alone = [true, ...new Array<boolean>(threads - 1).fill(false)];
   return {
     X,
     pass(r0) {
       if (n - r0 < MIN_ROWS_PER_TEAM_PASS) {
-        fusedRows(P, X0, X0, n, r0, r0, n);
-        return 1;
+        fusedRows(P, X0, X0, n, r0, r0, n, 1);
+        return alone;
       }
-      const b = splitRows(r0, n, threads);
-      for (let h = 1; h < threads; h++) {
-        const a = args[h - 1];
-        a[4] = r0;
-        a[5] = b[h];
-        a[6] = b[h + 1];
-      }
-      session.run(kernel, args, () => fusedRows(P, X0, X0, n, r0, b[0], b[1]));
-      return threads;
+      for (let j = r0; j < n; j++) X0[4 * j + 3] = 0;
+      for (const a of args) a[4] = r0;
+      const chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.floor((n - r0) / 8));
+      const b = splitRows(r0, n, chunks);
+      const took = session.run(kernel, args, b, chunks, (c0, c1) => fusedRows(P, X0, X0, n, r0, c0, c1, 0));
+      return [true, ...took];
     },
   };
 }
@@ -260,10 +261,14 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
     tau[k] = t;
     const parts = runner.pass(k + 1);
     // p = tau (y_0 + y_1 + ...), w = p - (tau/2)(p . u) u  (dsytd2).
+    for (let c = 1; c < parts.length; c++) {
+      if (!parts[c]) continue;
+      const Xc = Xs[c];
+      for (let j = k + 1; j < n; j++) X[4 * j + 3] += Xc[4 * j + 3];
+    }
     let dot = 0;
     for (let j = k + 1; j < n; j++) {
-      let y = X[4 * j + 3];
-      for (let c = 1; c < parts; c++) y += Xs[c][4 * j + 3];
+      const y = X[4 * j + 3];
       const p = t * y;
       X[4 * j + 3] = p;
       dot += p * X[4 * j + 2];
@@ -280,11 +285,12 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
 
 /**
  * z[j] = sum over rows r in [r0, r1) of u_r Q[r][j], for j in (c, n), where u_r = P[ok + r] is the
- * reflector stored in packed row k = c - 1 (z is zeroed there first). Four rows per sweep of z.
+ * reflector stored in packed row k = c - 1 (with `first` = 1, z is zeroed there first). Four rows
+ * per sweep of z.
  * Self-contained (worker threads compile it from its source text).
  */
-export function formQAccumulate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, r0: number, r1: number): void {
-  for (let j = c + 1; j < n; j++) z[j] = 0;
+export function formQAccumulate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, r0: number, r1: number, first: number): void {
+  if (first) for (let j = c + 1; j < n; j++) z[j] = 0;
   let r = r0;
   for (; r + 4 <= r1; r += 4) {
     const u0 = P[ok + r], u1 = P[ok + r + 1], u2 = P[ok + r + 2], u3 = P[ok + r + 3];
@@ -302,7 +308,7 @@ export function formQAccumulate(P: Float64Array, Q: Float64Array, z: Float64Arra
  * Rows [r0, r1) of Q_b -= tau u z^T for the reflector in packed row k = c - 1: Q[r][c] = -tau u_r
  * (column c was e_c) and Q[r][j] -= tau u_r z_j for j > c. Self-contained.
  */
-export function formQUpdate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, t: number, r0: number, r1: number): void {
+export function formQUpdate(P: Float64Array, Q: Float64Array, z: Float64Array, n: number, ok: number, c: number, t: number, r0: number, r1: number, _first?: number): void {
   let r = r0;
   for (; r + 4 <= r1; r += 4) {
     const a0 = t * P[ok + r], a1 = t * P[ok + r + 1], a2 = t * P[ok + r + 2], a3 = t * P[ok + r + 3];
@@ -348,8 +354,8 @@ export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64A
   const accArgs: TeamArg[][] = [];
   const updArgs: TeamArg[][] = [];
   for (let h = 1; h < threads; h++) {
-    accArgs.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0, 0, 0, 0]);
-    updArgs.push([{ array: 0 }, { array: 1 }, { array: 3 }, n, 0, 0, 0, 0, 0]);
+    accArgs.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0, 0]);
+    updArgs.push([{ array: 0 }, { array: 1 }, { array: 3 }, n, 0, 0, 0]);
   }
   for (let k = n - 3; k >= 0; k--) {
     const t = tau[k];
@@ -358,25 +364,22 @@ export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64A
     const c = k + 1; // first row/column of the block; Q[c][.] = e_c and Q[.][c] = e_c before H_k
     const rows = n - c - 1; // rows c+1..n-1 carry u_r (u_c = 1 is handled through row c below)
     if (team && rows >= MIN_ROWS_PER_TEAM_PASS) {
+      const chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.floor(rows / 8));
       const b: number[] = [];
-      for (let h = 0; h <= threads; h++) b.push(c + 1 + Math.round((rows * h) / threads));
+      for (let h = 0; h <= chunks; h++) b.push(c + 1 + Math.round((rows * h) / chunks));
+      for (const a of accArgs) { a[4] = ok; a[5] = c; }
+      for (const a of updArgs) { a[4] = ok; a[5] = c; a[6] = t; }
+      for (let j = c + 1; j < n; j++) z[j] = 0;
+      const took = team.session.run(team.accumulate, accArgs, b, chunks, (r0, r1) => formQAccumulate(P, Q, z, n, ok, c, r0, r1, 0));
       for (let h = 1; h < threads; h++) {
-        const a = accArgs[h - 1];
-        a[4] = ok; a[5] = c; a[6] = b[h]; a[7] = b[h + 1];
-      }
-      team.session.run(team.accumulate, accArgs, () => formQAccumulate(P, Q, z, n, ok, c, b[0], b[1]));
-      for (let h = 1; h < threads; h++) {
+        if (!took[h - 1]) continue;
         const zh = team.z[h];
         for (let j = c + 1; j < n; j++) z[j] += zh[j];
       }
       setRowC(Q, z, n, c, t);
-      for (let h = 1; h < threads; h++) {
-        const a = updArgs[h - 1];
-        a[4] = ok; a[5] = c; a[6] = t; a[7] = b[h]; a[8] = b[h + 1];
-      }
-      team.session.run(team.update, updArgs, () => formQUpdate(P, Q, z, n, ok, c, t, b[0], b[1]));
+      team.session.run(team.update, updArgs, b, chunks, (r0, r1) => formQUpdate(P, Q, z, n, ok, c, t, r0, r1));
     } else {
-      formQAccumulate(P, Q, z, n, ok, c, c + 1, n);
+      formQAccumulate(P, Q, z, n, ok, c, c + 1, n, 1);
       setRowC(Q, z, n, c, t);
       formQUpdate(P, Q, z, n, ok, c, t, c + 1, n);
     }

@@ -3,15 +3,21 @@
  *
  * Why: the dense eigensolver is a sequence of ~n passes over a matrix, each splittable by rows,
  * with a cheap serial step between passes. A helper thread that stays inside a "session" and is
- * woken through Atomics for every pass costs some microseconds per step, which is small next to
- * a pass over a matrix of a few hundred rows or more.
+ * woken through Atomics for every pass costs some microseconds per step, small next to a pass
+ * over a matrix of a few hundred rows or more.
  *
  * How: helpers are Node `worker_threads` compiled from the source text of self-contained kernel
  * functions (no imports, no references outside their own body). A session shares a list of
- * arrays (on SharedArrayBuffers) with each helper once; each command then writes the kernel
- * number and its arguments (numbers, or references to the session's arrays) into shared memory,
- * wakes the helpers, runs the caller's own share and waits for them. The caller blocks with
- * Atomics.wait, which Node allows on its main thread.
+ * arrays (on SharedArrayBuffers) with each helper once. Each command then publishes a kernel
+ * number, its arguments (numbers, or references to the session's arrays) and the boundaries of a
+ * few chunks of rows; the caller and the helpers claim chunks one at a time from a shared
+ * counter until none is left (dynamic scheduling: a helper that the OS does not run, on a busy
+ * machine, costs at most the chunk it holds, never a fixed half of the work). The caller blocks
+ * with Atomics.wait, which Node allows on its main thread.
+ *
+ * Kernel convention: kernel(...args, r0, r1, first), where [r0, r1) is the chunk and `first` is
+ * 1 on the first chunk a helper takes in a command (for per-helper set-up such as zeroing its own
+ * accumulator); the caller's share runs through a callback instead and never gets `first`.
  *
  * Where helpers are not available (browsers, runtimes without `process.getBuiltinModule`, a
  * helper that does not answer the start-up handshake), `openSession` returns null and callers run
@@ -26,18 +32,37 @@ export type TeamKernel = (...args: any[]) => void;
 /** A kernel argument: a number, or `{ array: i }` for the i-th array of the helper's session. */
 export type TeamArg = number | { readonly array: number };
 
-// Control words (Int32Array on a SharedArrayBuffer, one block per helper).
+// Per-helper control words (Int32Array on a SharedArrayBuffer).
 const SEQ = 0; // command counter, written by the caller
-const DONE = 1; // last command finished, written by the helper
-const STATE = 2; // session handshake: 0 pending, 1 helper ready, 2 cancelled by the caller
-const CMD = 3; // kernel index, or -1 to end the session
-const NARGS = 4; // number of arguments
+const STATE = 1; // session handshake: 0 pending, 1 helper ready, 2 cancelled by the caller
+const CMD = 2; // kernel index, or -1 to end the session
+const NARGS = 3; // number of arguments
+const PART = 4; // last command in which this helper took a chunk
 const CTRL_WORDS = 8;
-const MAX_ARGS = 16; // each argument: (kind, value) in a Float64Array; kind 0 number, 1 array
+// Job words shared by all threads of a session.
+const CLAIM = 0; // (command seq mod 2^15) << 16 | next chunk
+const COMPLETED = 1; // chunks finished
+const NCHUNKS = 2;
+const JOB_WORDS = 4;
 
+const MAX_ARGS = 16; // each argument: (kind, value) in a Float64Array; kind 0 number, 1 array
+/** Most chunks per command. */
+export const MAX_CHUNKS = 256;
 const HANDSHAKE_MS = 10_000;
-/** Polls of a control word before sleeping in Atomics.wait (a few microseconds). */
+/** Polls of a shared word before sleeping in Atomics.wait (a few microseconds). */
 const SPIN = 4000;
+
+// Shared by the helper source and the caller: claim the next chunk of command `seq`, or -1.
+function claim(job: Int32Array, seq: number): number {
+  const tag = (seq & 0x7fff) << 16;
+  for (;;) {
+    const w = Atomics.load(job, 0);
+    if ((w & 0x7fff0000) !== tag) return -1;
+    const c = w & 0xffff;
+    if (c >= Atomics.load(job, 2)) return -1;
+    if (Atomics.compareExchange(job, 0, w, w + 1) === w) return c;
+  }
+}
 
 const workerSource = (kernelSources: string[]): string => `
 "use strict";
@@ -45,8 +70,9 @@ const { parentPort } = require("node:worker_threads");
 // Transpilers may wrap functions with a name-keeping helper; make it a no-op here.
 var __name = function (f) { return f; };
 const kernels = [${kernelSources.map((s) => `(${s})`).join(",\n")}];
+const claim = (${claim.toString()});
 parentPort.on("message", (msg) => {
-  const ctrl = msg.ctrl, args = msg.args, arrays = msg.arrays;
+  const ctrl = msg.ctrl, job = msg.job, args = msg.args, bounds = msg.bounds, arrays = msg.arrays;
   if (Atomics.compareExchange(ctrl, ${STATE}, 0, 1) !== 0) return; // cancelled before we got here
   Atomics.notify(ctrl, ${STATE});
   let seen = 0;
@@ -57,13 +83,23 @@ parentPort.on("message", (msg) => {
     seen = s;
     const cmd = ctrl[${CMD}];
     if (cmd < 0) break;
+    const kernel = kernels[cmd];
     const list = [];
     for (let a = 0; a < ctrl[${NARGS}]; a++) list.push(args[2 * a] === 1 ? arrays[args[2 * a + 1]] : args[2 * a + 1]);
-    kernels[cmd].apply(null, list);
-    Atomics.store(ctrl, ${DONE}, s);
-    Atomics.notify(ctrl, ${DONE});
+    const na = list.length;
+    list.push(0, 0, 1);
+    for (;;) {
+      const c = claim(job, s);
+      if (c < 0) break;
+      if (list[na + 2] === 1) Atomics.store(ctrl, ${PART}, s);
+      list[na] = bounds[c];
+      list[na + 1] = bounds[c + 1];
+      kernel.apply(null, list);
+      list[na + 2] = 0;
+      Atomics.add(job, ${COMPLETED}, 1);
+      Atomics.notify(job, ${COMPLETED});
+    }
   }
-  Atomics.store(ctrl, ${DONE}, seen);
 });
 `;
 
@@ -134,10 +170,11 @@ export interface Session {
   /** Number of helper threads (the caller is not counted). */
   readonly helpers: number;
   /**
-   * Runs kernel number `kernel` on helper h with arguments args[h], runs `own` on the calling
-   * thread meanwhile, and returns when every helper has finished.
+   * Runs kernel number `kernel` over the chunks [bounds[c], bounds[c+1]), c < chunks: helper h
+   * calls it with (...args[h], r0, r1, first), the caller calls own(r0, r1). Returns when every
+   * chunk is done, with the helpers that took part (their per-helper results are fresh).
    */
-  run(kernel: number, args: readonly (readonly TeamArg[])[], own: () => void): void;
+  run(kernel: number, args: readonly (readonly TeamArg[])[], bounds: ArrayLike<number>, chunks: number, own: (r0: number, r1: number) => void): boolean[];
   /** Releases the helpers (always call it, e.g. in a finally block). */
   close(): void;
 }
@@ -153,14 +190,17 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
   for (const list of arrays) for (const a of list) if (!(a.buffer instanceof SharedArrayBuffer)) return null;
   const team = getTeam(key, kernels, helpers);
   if (!team) return null;
+  const job = new Int32Array(new SharedArrayBuffer(JOB_WORDS * 4));
+  const bounds = sharedFloat64(MAX_CHUNKS + 1);
   const ctrls: Int32Array[] = [];
   const argv: Float64Array[] = [];
   for (let h = 0; h < helpers; h++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+    ctrl[PART] = -1;
     const args = sharedFloat64(2 * MAX_ARGS);
     ctrls.push(ctrl);
     argv.push(args);
-    team.workers[h].postMessage({ ctrl, args, arrays: arrays[h] });
+    team.workers[h].postMessage({ ctrl, job, args, bounds, arrays: arrays[h] });
   }
   // Handshake: each helper flips STATE 0 -> 1 when it enters the session; on a timeout we flip it
   // 0 -> 2 so that a late helper leaves the data alone.
@@ -169,10 +209,10 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
     while (Atomics.load(ctrl, STATE) === 0 && Date.now() < deadline) Atomics.wait(ctrl, STATE, 0, 20);
     Atomics.compareExchange(ctrl, STATE, 0, 2);
   }
-  let live = ctrls.filter((c) => Atomics.load(c, STATE) === 1);
   let seq = 0;
-  const command = (cmd: number, args: readonly (readonly TeamArg[])[]) => {
+  const publish = (cmd: number, args: readonly (readonly TeamArg[])[]) => {
     seq++;
+    Atomics.store(job, CLAIM, (seq & 0x7fff) << 16);
     for (let h = 0; h < helpers; h++) {
       const ctrl = ctrls[h];
       if (Atomics.load(ctrl, STATE) !== 1) continue;
@@ -180,13 +220,8 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
       const v = argv[h];
       for (let i = 0; i < a.length; i++) {
         const x = a[i];
-        if (typeof x === "number") {
-          v[2 * i] = 0;
-          v[2 * i + 1] = x;
-        } else {
-          v[2 * i] = 1;
-          v[2 * i + 1] = x.array;
-        }
+        v[2 * i] = typeof x === "number" ? 0 : 1;
+        v[2 * i + 1] = typeof x === "number" ? x : x.array;
       }
       ctrl[CMD] = cmd;
       ctrl[NARGS] = a.length;
@@ -194,38 +229,45 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
       Atomics.notify(ctrl, SEQ);
     }
   };
-  const wait = () => {
-    for (const ctrl of live) {
-      for (let spin = 0; Atomics.load(ctrl, DONE) !== seq; spin++) {
-        if (spin >= SPIN) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 50);
-      }
-    }
-  };
   const close = () => {
     if (seq < 0) return;
-    if (live.length > 0) {
-      command(-1, []);
-      wait();
-    }
-    live = [];
+    Atomics.store(job, NCHUNKS, 0);
+    publish(-1, []);
     seq = -1;
   };
-  if (live.length < helpers) {
+  if (ctrls.some((c) => Atomics.load(c, STATE) !== 1)) {
     close();
     team.broken = true;
     return null;
   }
   return {
     helpers,
-    run(kernel, args, own) {
+    run(kernel, args, b, chunks, own) {
       if (seq < 0) throw new Error("row-team: session is closed");
+      if (chunks < 1 || chunks > MAX_CHUNKS) throw new Error(`row-team: 1 to ${MAX_CHUNKS} chunks`);
       if (args.some((a) => a.length > MAX_ARGS)) throw new Error(`row-team: at most ${MAX_ARGS} kernel arguments`);
-      command(kernel, args);
+      for (let c = 0; c <= chunks; c++) bounds[c] = b[c];
+      Atomics.store(job, COMPLETED, 0);
+      Atomics.store(job, NCHUNKS, chunks);
+      publish(kernel, args);
+      let mine = 0;
       try {
-        own();
+        for (let c = claim(job, seq); c >= 0; c = claim(job, seq)) {
+          mine++;
+          own(bounds[c], bounds[c + 1]);
+        }
       } finally {
-        wait();
+        // If `own` threw, take the chunks left so that nobody waits for them.
+        for (let c = claim(job, seq); c >= 0; c = claim(job, seq)) mine++;
+        // Chunks that a helper holds must finish before anyone touches the data again.
+        Atomics.add(job, COMPLETED, mine);
+        for (let spin = 0; ; spin++) {
+          const done = Atomics.load(job, COMPLETED);
+          if (done >= chunks) break;
+          if (spin >= SPIN) Atomics.wait(job, COMPLETED, done, 50);
+        }
       }
+      return ctrls.map((c) => Atomics.load(c, PART) === seq);
     },
     close,
   };

@@ -288,7 +288,7 @@ export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float6
  * carrying the running column in a register; four rows share each load of (c, s).
  * Self-contained (worker threads compile it from its source text).
  */
-export function applyRotations(Z: Float64Array, cs: Float64Array, n: number, rows0: number, rows1: number, lo: number, hi: number, backward: boolean | number): void {
+export function applyRotations(Z: Float64Array, cs: Float64Array, n: number, lo: number, hi: number, backward: boolean | number, rows0: number, rows1: number): void {
   let r = rows0;
   if (backward) {
     for (; r + 4 <= rows1; r += 4) {
@@ -365,7 +365,7 @@ export type RotationApplier = (cs: Float64Array, lo: number, hi: number, backwar
 export function tridiagonalEigen(d: Float64Array, e: Float64Array, Z: Float64Array, apply?: RotationApplier, cs: Float64Array = new Float64Array(2 * d.length)): void {
   const n = d.length;
   if (n <= 1) return;
-  const rotate: RotationApplier = apply ?? ((c, lo, hi, backward) => applyRotations(Z, c, n, 0, n, lo, hi, backward));
+  const rotate: RotationApplier = apply ?? ((c, lo, hi, backward) => applyRotations(Z, c, n, lo, hi, backward, 0, n));
   const nmaxit = n * MAXIT;
   let jtot = 0;
   let l1 = 0;

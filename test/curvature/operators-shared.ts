@@ -8,7 +8,7 @@ import { parseModel } from "../../src/nn/spec.ts";
 import { loadData } from "../../src/data/spec.ts";
 import { makeProblem } from "../../src/curvature/problem.ts";
 import { curvatureOperator, type OperatorName } from "../../src/curvature/make.ts";
-import { denseMatrix } from "../../src/curvature/dense.ts";
+import { materialize } from "../../src/curvature/dense.ts";
 import type { DTypeName } from "../../src/engine/dtype.ts";
 import { defaultDevice } from "../../src/engine/jax.ts";
 import { engineInfo } from "../../src/engine/start.ts";
@@ -51,7 +51,7 @@ export function checkOperatorsAgainstAutodiff(dtype: DTypeName, bound: number, l
         const errors: string[] = [];
         for (const name of Object.keys(expected) as OperatorName[]) {
           const op = curvatureOperator(problem, { operator: name });
-          const A = await denseMatrix(op, { symmetrize: false });
+          const A = await materialize(op, { symmetrize: false });
           op.dispose();
           dense[name] = A.data;
           // The residual H - G can vanish (piecewise-linear CNN): measure it on the scale of H.

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Peer for bench/hvp.ts: PyTorch (CPU) gradient and Hessian-vector product of the same MLP,
+loss, data and weights as curvlab's, so that both compute the same thing.
+
+The model is Sequential(Linear(W0, W1), ACT, ..., Linear(Wk-1, Wk)) with CrossEntropyLoss()
+(mean over the batch); its parameters come from one flat vector in state_dict order (0.weight
+[W1, W0], 0.bias [W1], 2.weight, ...), which is curvlab's layout. The HVP is the standard double
+backward: g = autograd.grad(loss, params, create_graph=True), then autograd.grad(sum g . v).
+
+A server: one JSON command per stdin line, one JSON answer per stdout line, so that the caller can
+interleave runs of PyTorch and of its own code in one process run:
+  {"cmd": "info"}                             -> torch/numpy versions, threads, CPU capability
+  {"cmd": "threads", "n": N}                  -> torch.set_num_threads(N)
+  {"cmd": "load", "dir": D, "widths": [...], "activation": "tanh"|"relu"}
+        reads D/x.npy [n, W0] f4, D/y.npy [n] i4 (class indices), D/theta.npy f4, D/v.npy f4
+  {"cmd": "compute", "out": D}                -> writes D/torch_{grad,hvp}_{f32,f64}.npy (float64
+                                                 runs the same formulas on float64 copies: a
+                                                 reference for the float32 results of both sides)
+  {"cmd": "time", "what": "grad"|"hvp", "reps": R}  -> {"seconds": [...]}, R timed calls
+  {"cmd": "quit"}
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class Problem:
+    def __init__(self, x, y, theta, v, widths, activation):
+        self.x = x
+        self.y = y
+        self.widths = widths
+        self.act = {"tanh": torch.tanh, "relu": torch.relu}[activation]
+        self.params = [p.requires_grad_(True) for p in split(theta, widths)]
+        self.v = [p.detach() for p in split(v, widths)]
+
+    def loss(self):
+        h = self.x
+        n = len(self.widths) - 1
+        for l in range(n):
+            h = F.linear(h, self.params[2 * l], self.params[2 * l + 1])
+            if l + 1 < n:
+                h = self.act(h)
+        return F.cross_entropy(h, self.y)
+
+    def grad(self):
+        return torch.autograd.grad(self.loss(), self.params)
+
+    def hvp(self):
+        g = torch.autograd.grad(self.loss(), self.params, create_graph=True)
+        gv = sum((gi * vi).sum() for gi, vi in zip(g, self.v))
+        return torch.autograd.grad(gv, self.params)
+
+
+def split(flat, widths):
+    out, k = [], 0
+    for l in range(len(widths) - 1):
+        o, i = widths[l + 1], widths[l]
+        out.append(flat[k : k + o * i].reshape(o, i).clone())
+        k += o * i
+        out.append(flat[k : k + o].clone())
+        k += o
+    if k != flat.numel():
+        raise ValueError(f"theta has {flat.numel()} values, widths {widths} need {k}")
+    return out
+
+
+def flat(ts):
+    return torch.cat([t.reshape(-1) for t in ts]).detach().numpy()
+
+
+def load(d, widths, activation, dtype):
+    x = torch.from_numpy(np.load(os.path.join(d, "x.npy"))).to(dtype)
+    y = torch.from_numpy(np.load(os.path.join(d, "y.npy")).astype(np.int64))
+    theta = torch.from_numpy(np.load(os.path.join(d, "theta.npy"))).to(dtype)
+    v = torch.from_numpy(np.load(os.path.join(d, "v.npy"))).to(dtype)
+    if x.shape[1] != widths[0]:
+        raise ValueError(f"x has {x.shape[1]} features, widths[0] is {widths[0]}")
+    return Problem(x, y, theta, v, widths, activation)
+
+
+def info():
+    cap = None
+    try:
+        cap = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # older torch
+        pass
+    return {
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu_capability": cap,
+        "mkldnn": torch.backends.mkldnn.is_available(),
+    }
+
+
+def time_runs(fn, reps):
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def serve():
+    torch.set_grad_enabled(True)
+    problem = None
+    spec = None
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        msg = json.loads(line)
+        cmd = msg.get("cmd")
+        try:
+            if cmd == "info":
+                ans = info()
+            elif cmd == "threads":
+                torch.set_num_threads(int(msg["n"]))
+                ans = {"threads": torch.get_num_threads()}
+            elif cmd == "load":
+                spec = (msg["dir"], [int(w) for w in msg["widths"]], msg["activation"])
+                problem = load(*spec, torch.float32)
+                ans = {"ok": True, "size": sum(p.numel() for p in problem.params)}
+            elif cmd == "compute":
+                out = msg["out"]
+                p64 = load(*spec, torch.float64)
+                for tag, p in (("f32", problem), ("f64", p64)):
+                    np.save(os.path.join(out, f"torch_grad_{tag}.npy"), flat(p.grad()))
+                    np.save(os.path.join(out, f"torch_hvp_{tag}.npy"), flat(p.hvp()))
+                ans = {"ok": True}
+            elif cmd == "time":
+                fn = {"grad": problem.grad, "hvp": problem.hvp}[msg["what"]]
+                ans = {"seconds": time_runs(fn, int(msg.get("reps", 1)))}
+            elif cmd == "quit":
+                break
+            else:
+                ans = {"error": f"unknown command {cmd!r}"}
+        except Exception as e:  # report, keep serving
+            ans = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(ans) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,104 @@
+/**
+ * A small, strict option parser for the CLI: `--name value`, `--name=value`, and `--flag` for
+ * booleans. Unknown options, missing values and malformed numbers are InputErrors naming the
+ * option and what was expected.
+ */
+import { InputError } from "../errors.ts";
+
+export type OptionType = "string" | "number" | "int" | "boolean";
+
+export interface OptionSpec {
+  readonly type: OptionType;
+  readonly help: string;
+  readonly default?: string | number | boolean;
+  /** For string options: the accepted values. */
+  readonly choices?: readonly string[];
+  /** Value placeholder in --help, e.g. SPEC. */
+  readonly meta?: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+
+export const COMMON_OPTIONS: OptionSpecs = {
+  help: { type: "boolean", help: "show this help" },
+  threads: { type: "int", help: "Wasm worker threads (default: cores, at most 4)", meta: "N" },
+  device: { type: "string", help: "engine device", choices: ["wasm", "webgpu", "cpu"], default: "wasm" },
+};
+
+export function parseArgs(argv: readonly string[], specs: OptionSpecs, command: string): ParsedOptions {
+  const all = { ...COMMON_OPTIONS, ...specs };
+  const out: ParsedOptions = {};
+  for (const [name, spec] of Object.entries(all)) if (spec.default !== undefined) out[name] = spec.default;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) {
+      throw new InputError(arg, `unexpected argument to "curvlab ${command}"; options start with -- (see curvlab ${command} --help)`);
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq >= 0 ? eq : undefined);
+    const spec = all[name];
+    if (!spec) {
+      throw new InputError(`--${name}`, `unknown option for "curvlab ${command}"; expected one of ${Object.keys(all).map((k) => `--${k}`).join(", ")}`);
+    }
+    if (spec.type === "boolean" && eq < 0) {
+      out[name] = true;
+      continue;
+    }
+    const raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (raw === undefined) throw new InputError(`--${name}`, `expects a value (${spec.meta ?? spec.type})`);
+    out[name] = convert(name, spec, raw);
+  }
+  return out;
+}
+
+function convert(name: string, spec: OptionSpec, raw: string): string | number | boolean {
+  const input = `--${name}`;
+  switch (spec.type) {
+    case "boolean":
+      if (raw === "true") return true;
+      if (raw === "false") return false;
+      throw new InputError(input, `expected true or false, got "${raw}"`);
+    case "number": {
+      const v = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(v)) throw new InputError(input, `expected a number, got "${raw}"`);
+      return v;
+    }
+    case "int": {
+      const v = Number(raw);
+      if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(v)) throw new InputError(input, `expected an integer, got "${raw}"`);
+      return v;
+    }
+    case "string":
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new InputError(input, `expected one of ${spec.choices.join(", ")}, got "${raw}"`);
+      }
+      return raw;
+  }
+}
+
+export function formatHelp(command: string, summary: string, specs: OptionSpecs, examples: readonly string[] = []): string {
+  const all = { ...specs, ...COMMON_OPTIONS };
+  const rows = Object.entries(all).map(([name, s]) => {
+    const meta = s.type === "boolean" ? "" : ` ${s.meta ?? (s.choices ? s.choices.join("|") : s.type.toUpperCase())}`;
+    const def = s.default !== undefined && s.type !== "boolean" ? ` (default: ${s.default})` : "";
+    return [`  --${name}${meta}`, `${s.help}${def}`];
+  });
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return [
+    `usage: curvlab ${command} [options]`,
+    "",
+    summary,
+    "",
+    "options:",
+    ...rows.map(([a, b]) => a.padEnd(width) + b),
+    ...(examples.length ? ["", "examples:", ...examples.map((e) => `  ${e}`)] : []),
+    "",
+  ].join("\n");
+}
+
+export function requireOption<T>(opts: ParsedOptions, name: string, command: string): T {
+  const v = opts[name];
+  if (v === undefined) throw new InputError(`--${name}`, `is required by "curvlab ${command}"`);
+  return v as T;
+}

@@ -1,0 +1,52 @@
+/**
+ * What several commands share: model, data and weights from their options, all checked before
+ * the engine starts (so bad input fails fast, with nothing written).
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../errors.ts";
+import { parseModel } from "../nn/spec.ts";
+import type { Model } from "../nn/model.ts";
+import { loadData } from "../data/spec.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { checkDataFitsModel } from "../curvature/problem.ts";
+import { loadWeights } from "../train/checkpoint.ts";
+import type { OptionSpecs, ParsedOptions } from "./args.ts";
+
+export const MODEL_DATA_OPTIONS: OptionSpecs = {
+  model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias) or cnn:lenet", meta: "SPEC" },
+  data: { type: "string", help: "data spec: gmm:k=5,d=20,n=200,sep=3,seed=0 | mnist:n=10000 | npy:X.npy,y.npy", meta: "SPEC" },
+  loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
+};
+
+export interface Loaded {
+  readonly model: Model;
+  readonly data: Dataset;
+  readonly theta: Float64Array;
+  /** Where the parameters came from: a file, or "init:SEED". */
+  readonly weights: string;
+}
+
+/** A --weights value: a .safetensors file, or a checkpoint directory holding model.safetensors. */
+export function resolveWeightsPath(path: string): string {
+  if (!existsSync(path)) throw new InputError(path, "weights file not found");
+  if (statSync(path).isDirectory()) {
+    const inner = join(path, "model.safetensors");
+    if (!existsSync(inner)) throw new InputError(path, "is a directory without model.safetensors (expected a checkpoint directory or a .safetensors file)");
+    return inner;
+  }
+  return path;
+}
+
+export function loadModelDataWeights(opts: ParsedOptions, command: string, seed: number): Loaded {
+  if (opts.model === undefined) throw new InputError("--model", `is required by "curvlab ${command}" (e.g. --model mlp:20-64-5:tanh)`);
+  if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
+  const model = parseModel(String(opts.model));
+  const data = loadData(String(opts.data));
+  checkDataFitsModel(model, data);
+  if (opts.weights !== undefined) {
+    const path = resolveWeightsPath(String(opts.weights));
+    return { model, data, theta: loadWeights(path, model), weights: path };
+  }
+  return { model, data, theta: model.init(seed), weights: `init:${seed}` };
+}

@@ -1,0 +1,54 @@
+/**
+ * The `curvlab` command: subcommands are files in this folder, thin over the library. Bad input
+ * (InputError) prints one line `curvlab: <input>: <what was expected>` and exits with code 2;
+ * anything else is a bug or an environment failure: exit 1 with the stack.
+ */
+import { InputError } from "../errors.ts";
+
+interface Command {
+  readonly summary: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: {
+    summary: "train a model on a dataset; write a checkpoint (safetensors + JSON)",
+    run: async (argv) => (await import("./train.ts")).trainCommand(argv),
+  },
+  hessian: {
+    summary: "all eigenvalues of the Hessian (or Gauss-Newton, Fisher, ...) of a small model, exactly",
+    run: async (argv) => (await import("./hessian.ts")).hessianCommand(argv),
+  },
+};
+
+export const MAIN_HELP = [
+  "usage: curvlab <command> [options]",
+  "",
+  "Geometry of neural-network loss landscapes: Hessian spectra and their relatives.",
+  "",
+  "commands:",
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`),
+  "",
+  "Run `curvlab <command> --help` for the options of a command.",
+  "",
+].join("\n");
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+      process.stdout.write(MAIN_HELP);
+      return name === undefined ? 2 : 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new InputError(name, `unknown command; expected one of ${Object.keys(COMMANDS).join(", ")}`);
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`curvlab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`curvlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
