@@ -2,7 +2,10 @@
  * Benchmark: all eigenvalues of random symmetric matrices, curvlab's eigh (pure TypeScript) against
  * LAPACK through numpy.linalg.eigvalsh, on the same matrices, in the same run.
  *
- *   node --import tsx bench/eigh.ts [--sizes 500,1000,2000] [--reps 5] [--seed 1] [--threads T]
+ *   node --import tsx bench/eigh.ts [--sizes 500,1000,2000] [--reps 5] [--seed 1] [--threads T] [--single]
+ *
+ * --threads T sets curvlab's threads (default: its own choice); --single runs both sides on one
+ * thread (curvlab threads = 1, OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = 1).
  *
  * Each matrix (standard Gaussian entries, symmetric) is written as raw float64 to a temporary
  * file that a long-lived Python peer (bench/peers/eigh_numpy.py) loads. Runs are interleaved, one
@@ -26,28 +29,36 @@ interface Args {
   reps: number;
   seed: number;
   threads?: number;
+  single: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [500, 1000, 2000], reps: 5, seed: 1 };
+  const args: Args = { sizes: [500, 1000, 2000], reps: 5, seed: 1, single: false };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i];
+    if (key === "--single") {
+      args.single = true;
+      args.threads = 1;
+      continue;
+    }
     const value = argv[++i];
     if (value === undefined) throw new Error(`${key}: missing value`);
     if (key === "--sizes") args.sizes = value.split(",").map((s) => parseInt(s, 10));
     else if (key === "--reps") args.reps = parseInt(value, 10);
     else if (key === "--seed") args.seed = parseInt(value, 10);
     else if (key === "--threads") args.threads = parseInt(value, 10);
-    else throw new Error(`unknown option ${key} (expected --sizes, --reps, --seed, --threads)`);
+    else throw new Error(`unknown option ${key} (expected --sizes, --reps, --seed, --threads, --single)`);
   }
   if (args.sizes.some((n) => !(n > 0)) || !(args.reps > 0)) throw new Error("--sizes and --reps must be positive integers");
   return args;
 }
 
 /** A line-oriented JSON client for the Python peer. */
-function startPeer() {
+function startPeer(single: boolean) {
   const script = fileURLToPath(new URL("./peers/eigh_numpy.py", import.meta.url));
-  const proc = spawn("python3", [script], { stdio: ["pipe", "pipe", "inherit"] });
+  const one = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const env = single ? { ...process.env, ...one } : process.env;
+  const proc = spawn("python3", [script], { stdio: ["pipe", "pipe", "inherit"], env });
   const lines = createInterface({ input: proc.stdout });
   const pending: ((line: string) => void)[] = [];
   lines.on("line", (line) => pending.shift()?.(line));
@@ -84,7 +95,7 @@ function cpuModel(): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), "curvlab-eigh-bench-"));
-  const peer = startPeer();
+  const peer = startPeer(args.single);
   try {
     const numpy = await peer.ask({ cmd: "info" });
     const rows = [];
@@ -95,7 +106,8 @@ async function main(): Promise<void> {
       await peer.ask({ cmd: "load", path, n });
       const valuesPath = join(dir, `values-${n}.f64`);
       await peer.ask({ cmd: "values", out: valuesPath }); // also the numpy warm-up
-      const ref = new Float64Array(readFileSync(valuesPath).buffer.slice(0));
+      const buf = readFileSync(valuesPath);
+      const ref = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       const opts = args.threads ? { threads: args.threads } : {};
       const first = eigh(A, opts); // warm-up (JIT, worker start-up)
       let maxAbsDiff = 0;
@@ -129,6 +141,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       numpy,
+      single_thread: args.single,
       reps: args.reps,
       seed: args.seed,
       rows,

@@ -17,6 +17,8 @@ interleave runs of PyTorch and of its own code in one process run:
                                                  runs the same formulas on float64 copies: a
                                                  reference for the float32 results of both sides)
   {"cmd": "time", "what": "grad"|"hvp", "reps": R}  -> {"seconds": [...]}, R timed calls
+  {"cmd": "gemm", "m": M, "k": K, "n": N, "kind": "NT"|"TN"|"NN", "reps": R}
+                                              -> {"gflops": [...]} for one float32 matmul shape
   {"cmd": "quit"}
 """
 import json
@@ -83,6 +85,56 @@ def load(d, widths, activation, dtype):
     return Problem(x, y, theta, v, widths, activation)
 
 
+def blas():
+    """The BLAS library torch's matmuls actually call (read from the process's mapped files)."""
+    a = torch.ones(64, 64)
+    (a @ a).sum().item()
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.split()[-1] if len(line.split()) >= 6 else ""
+                base = os.path.basename(p).lower()
+                if ("blas" in base or "mkl" in base or "blis" in base) and p not in paths:
+                    paths.append(p)
+    except OSError:
+        return {"name": "unknown"}
+    name, config = "unknown", None
+    for p in paths:
+        low = p.lower()
+        if "openblas" in low:
+            name = "OpenBLAS"
+            try:
+                import ctypes
+
+                lib = ctypes.CDLL(p)
+                lib.openblas_get_config.restype = ctypes.c_char_p
+                config = lib.openblas_get_config().decode()
+            except Exception:
+                pass
+            break
+        if "mkl" in low:
+            name = "MKL"
+            break
+        if "blis" in low:
+            name = "BLIS"
+            break
+        if os.path.basename(low).startswith("libblas.so") and os.path.basename(os.path.dirname(low)) == "blas":
+            name = "reference BLAS (netlib)"
+    return {"name": name, "config": config, "files": [os.path.basename(p) for p in paths]}
+
+
+def gemm(m, k, n, kind, reps):
+    """GFLOP/s of one float32 matmul shape: NT = A [m,k] times B [n,k] transposed (a Linear
+    layer's forward), TN = A [k,m] transposed times B [k,n] (a weight gradient)."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(*((k, m) if kind == "TN" else (m, k)), generator=g)
+    b = torch.randn(*((n, k) if kind == "NT" else (k, n)), generator=g)
+    f = {"NN": lambda: a @ b, "NT": lambda: a @ b.t(), "TN": lambda: a.t() @ b}[kind]
+    f()
+    return [2 * m * k * n / t / 1e9 for t in time_runs(f, reps)]
+
+
 def info():
     cap = None
     try:
@@ -95,6 +147,7 @@ def info():
         "threads": torch.get_num_threads(),
         "cpu_capability": cap,
         "mkldnn": torch.backends.mkldnn.is_available(),
+        "blas": blas(),
     }
 
 
@@ -137,6 +190,8 @@ def serve():
             elif cmd == "time":
                 fn = {"grad": problem.grad, "hvp": problem.hvp}[msg["what"]]
                 ans = {"seconds": time_runs(fn, int(msg.get("reps", 1)))}
+            elif cmd == "gemm":
+                ans = {"gflops": gemm(int(msg["m"]), int(msg["k"]), int(msg["n"]), msg["kind"], int(msg.get("reps", 1)))}
             elif cmd == "quit":
                 break
             else:

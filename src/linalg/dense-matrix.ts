@@ -110,9 +110,8 @@ export function fromEigen(Q: DenseMatrix, values: ArrayLike<number>): DenseMatri
 export function randomOrthogonal(n: number, rng: HostRng): DenseMatrix {
   const g = new Float64Array(n * n);
   for (let i = 0; i < n * n; i++) g[i] = rng.normal();
-  // Householder QR in place: column k below the diagonal becomes the reflector v_k (v_k[k] kept
-  // separately), R on and above the diagonal.
-  const vk = new Float64Array(n);
+  // Householder QR: reflectors v_k (v_k[k] = 1) and tau_k, R overwrites G (only its signs are kept).
+  const z = new Float64Array(n);
   const taus = new Float64Array(n);
   const vs: Float64Array[] = [];
   const signs = new Float64Array(n);
@@ -146,15 +145,15 @@ export function randomOrthogonal(n: number, rng: HostRng): DenseMatrix {
   for (let k = n - 1; k >= 0; k--) {
     const v = vs[k], tau = taus[k];
     if (tau === 0) continue;
-    vk.fill(0);
+    z.fill(0);
     for (let i = k; i < n; i++) {
       const vi = v[i];
       if (vi === 0) continue;
-      for (let j = k; j < n; j++) vk[j] += vi * q[i * n + j];
+      for (let j = k; j < n; j++) z[j] += vi * q[i * n + j];
     }
     for (let i = k; i < n; i++) {
       const a = tau * v[i];
-      for (let j = k; j < n; j++) q[i * n + j] -= a * vk[j];
+      for (let j = k; j < n; j++) q[i * n + j] -= a * z[j];
     }
   }
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) q[i * n + j] *= signs[j];

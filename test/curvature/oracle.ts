@@ -51,7 +51,7 @@ export async function denseOracle(problem: LossProblem): Promise<DenseOracle> {
     const HL = new Float64Array(c * c);
     if (loss === "cross-entropy") {
       const m = Math.max(...fi);
-      const e = Array.from(fi, (v) => Math.exp(v - m));
+      const e = [...fi].map((v) => Math.exp(v - m));
       const s = e.reduce((a, b) => a + b, 0);
       const p = e.map((v) => v / s);
       for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) HL[a * c + b] = ((a === b ? p[a] : 0) - p[a] * p[b]) / N;

@@ -1,0 +1,131 @@
+/**
+ * Runs the benchmarks and writes BENCHMARKS.md at the repository root.
+ *
+ *   npm run bench [-- --only hvp,eigh] [--quick] [--out FILE]
+ *
+ * A benchmark is any bench/<name>.ts that exports `run` (see lib/contract.ts); each runs in its
+ * own Node process per variant (lib/harness.ts). The file gets the machine (CPU, cores, memory,
+ * Node, jax-js, peers' versions), the date, the command and each benchmark's tables. Only a full
+ * run (every benchmark, not --quick) that succeeds writes BENCHMARKS.md by default; otherwise, or
+ * when a benchmark fails, the Markdown goes to stdout unless --out names a file.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../src/data/files.ts";
+import type { BenchResult } from "./lib/contract.ts";
+import { runBenchFile } from "./lib/harness.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { renderResult } from "./lib/markdown.ts";
+
+const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
+const ROOT = join(BENCH_DIR, "..");
+/** `export async function run(`, `export function run(`, `export const run =`. */
+const EXPORTS_RUN = /^export\s+(?:async\s+function\s*\*?\s*run\s*\(|function\s+run\s*\(|const\s+run\s*[:=])/m;
+
+interface Args {
+  only: string[] | null;
+  quick: boolean;
+  out: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { only: null, quick: false, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") args.quick = true;
+    else if (a === "--only" || a === "--out") {
+      const value = argv[++i];
+      if (!value) throw new Error(`${a}: missing value`);
+      if (a === "--only") args.only = value.split(",").map((s) => s.trim().replace(/\.ts$/, ""));
+      else args.out = value;
+    } else throw new Error(`unknown option ${a} (expected --only NAMES, --quick, --out FILE)`);
+  }
+  return args;
+}
+
+/** bench/*.ts files that export `run`, and those that do not (skipped). */
+function discover(dir = BENCH_DIR): { modules: string[]; skipped: string[] } {
+  const modules: string[] = [];
+  const skipped: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith(".ts") || name.endsWith(".d.ts") || name === "run.ts") continue;
+    const file = join(dir, name);
+    (EXPORTS_RUN.test(readFileSync(file, "utf8")) ? modules : skipped).push(file);
+  }
+  return { modules, skipped };
+}
+
+function command(argv: string[]): string {
+  const rest = argv.length ? ` ${argv.join(" ")}` : "";
+  return process.env.npm_lifecycle_event === "bench" ? `npm run bench${rest ? ` --${rest}` : ""}` : `node --import tsx bench/run.ts${rest}`;
+}
+
+function machineSection(results: readonly BenchResult[], date: Date, cmd: string, seconds: number): string {
+  const m = machineInfo();
+  const peers: Record<string, string> = {};
+  for (const r of results) Object.assign(peers, r.peers ?? {});
+  const rows: [string, string][] = [
+    ["CPU", m.cpu],
+    ["Cores", String(m.cores)],
+    ["Memory", `${m.memoryGiB} GiB`],
+    ["OS", m.os],
+    ["Node", m.node],
+    ["@jax-js/jax", m.jaxjs],
+    ...Object.entries(peers),
+    ["Date", date.toISOString().replace(/\.\d+Z$/, "Z")],
+    ["Command", `\`${cmd}\``],
+    ["Wall time", `${Math.round(seconds)} s`],
+  ];
+  return ["## Machine", "", "| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const args = parseArgs(argv);
+  const { modules: all, skipped } = discover();
+  const modules = args.only ? all.filter((f) => args.only!.includes(basename(f, ".ts"))) : all;
+  if (args.only) {
+    const missing = args.only.filter((n) => !all.some((f) => basename(f, ".ts") === n));
+    if (missing.length) throw new Error(`--only: no benchmark named ${missing.join(", ")} (have: ${all.map((f) => basename(f, ".ts")).join(", ")})`);
+  }
+  for (const f of skipped) process.stderr.write(`skipping bench/${basename(f)}: it does not export run()\n`);
+  const date = new Date();
+  const t0 = performance.now();
+  const results: BenchResult[] = [];
+  const failures: string[] = [];
+  for (const file of modules) {
+    process.stderr.write(`== bench/${basename(file)}\n`);
+    try {
+      results.push(await runBenchFile(file, { quick: args.quick }));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      failures.push(`bench/${basename(file)}: ${msg}`);
+      process.stderr.write(`FAILED ${msg}\n`);
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const doc = [
+    "# Benchmarks",
+    "",
+    "Written by `bench/run.ts` (`npm run bench`); re-run it to update, do not edit by hand. Timings are " +
+      "medians of runs interleaved with the peer's in the same process run, on a machine that may be shared: " +
+      "compare ratios, not absolute times, across machines.",
+    "",
+    machineSection(results, date, command(argv), seconds),
+    "",
+    ...(args.quick ? ["**Quick run (--quick): smoke-test figures, too few repetitions to quote.**", ""] : []),
+    ...results.map((r) => renderResult(r)),
+    ...(skipped.length ? [`Not run (no \`run\` export): ${skipped.map((f) => `bench/${basename(f)}`).join(", ")}.`, ""] : []),
+    ...(failures.length ? ["## Failures", "", ...failures.map((f) => `- ${f}`), ""] : []),
+  ].join("\n");
+  const complete = !args.only && !args.quick && failures.length === 0;
+  const out = args.out ?? (complete ? join(ROOT, "BENCHMARKS.md") : null);
+  if (out && failures.length === 0) {
+    writeFileAtomic(out, [new TextEncoder().encode(doc)]);
+    process.stderr.write(`wrote ${out}\n`);
+  } else process.stdout.write(doc + "\n");
+  if (failures.length) process.exitCode = 1;
+}
+
+await main();

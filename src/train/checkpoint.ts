@@ -1,0 +1,179 @@
+/**
+ * Checkpoints: a folder with
+ * - `model.safetensors`: one tensor per parameter block, named and shaped as the equivalent
+ *   PyTorch module's `state_dict` (nn/model.ts), F32 or F64 as the run's dtype. PyTorch loads it
+ *   with `model.load_state_dict(safetensors.torch.load_file(path))`; and `loadWeights` reads
+ *   files PyTorch wrote with `safetensors.torch.save_file(model.state_dict(), path)`.
+ * - `checkpoint.json`: { format: "curvlab-checkpoint", version: 1, model (spec), data (spec),
+ *   loss, dtype, parameters, torch, settings, metrics, created (ISO time) }.
+ *
+ * Writing is all or nothing per file and ordered: everything is checked first, both files are
+ * staged under temporary names in the folder, then renamed weights first and checkpoint.json last,
+ * so a folder whose checkpoint.json exists always holds complete weights; on any error the staged
+ * files are removed and existing files are untouched.
+ */
+import { mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../errors.ts";
+import type { DTypeName } from "../engine/dtype.ts";
+import { readInputFile, writeFileAtomic } from "../data/files.ts";
+import { encodeSafetensors, readSafetensors, type TensorInput } from "../data/safetensors.ts";
+import { flattenParams, unflattenParams } from "../tree/layout.ts";
+import type { Model } from "../nn/model.ts";
+import { parseModel } from "../nn/spec.ts";
+import { LOSSES, type LossName } from "../nn/loss.ts";
+
+export const CHECKPOINT_FORMAT = "curvlab-checkpoint";
+export const CHECKPOINT_VERSION = 1;
+export const WEIGHTS_FILE = "model.safetensors";
+export const META_FILE = "checkpoint.json";
+
+export interface CheckpointInput {
+  readonly model: Model;
+  /** Flat parameters (host), length model.size. */
+  readonly theta: ArrayLike<number>;
+  /** The data spec the model was trained on, e.g. "gmm:k=5,d=20,n=200,sep=3,seed=0". */
+  readonly dataSpec: string;
+  /** Default "cross-entropy". */
+  readonly loss?: LossName;
+  /** Tensor dtype in the file (default: float64 for a Float64Array theta, else float32). */
+  readonly dtype?: DTypeName;
+  /** Any JSON value, e.g. a TrainResult's settings. */
+  readonly settings?: unknown;
+  /** Any JSON value, e.g. a TrainResult's final metrics. */
+  readonly metrics?: unknown;
+}
+
+/** The content of checkpoint.json. */
+export interface CheckpointMeta {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  readonly version: typeof CHECKPOINT_VERSION;
+  readonly model: string;
+  readonly data: string;
+  readonly loss: LossName;
+  readonly dtype: DTypeName;
+  /** Number of parameters. */
+  readonly parameters: number;
+  /** The PyTorch module the weights belong to. */
+  readonly torch: string;
+  readonly settings: unknown;
+  readonly metrics: unknown;
+  /** ISO 8601 time of writing. */
+  readonly created: string;
+}
+
+export interface Checkpoint {
+  readonly meta: CheckpointMeta;
+  readonly model: Model;
+  /** Flat parameters (values exactly as stored). */
+  readonly theta: Float64Array;
+}
+
+/** The parameters as named tensors in `dtype` (views or one copy of theta). */
+function tensorsOf(model: Model, theta: ArrayLike<number>, dtype: DTypeName): Map<string, TensorInput> {
+  const flat = dtype === "float64" ? Float64Array.from(theta) : Float32Array.from(theta);
+  return new Map([...unflattenParams(model.layout, flat)].map(([name, t]) => [name, { dtype: dtype === "float64" ? "F64" : "F32", shape: t.shape, data: t.data }]));
+}
+
+/** Writes `dir/model.safetensors` and `dir/checkpoint.json` (see the module comment). */
+export function saveCheckpoint(dir: string, c: CheckpointInput): CheckpointMeta {
+  const { model, theta } = c;
+  if (theta.length !== model.size) {
+    throw new InputError(dir, `checkpoint: expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
+  }
+  for (let i = 0; i < theta.length; i++) {
+    if (!Number.isFinite(theta[i]!)) throw new InputError(dir, `checkpoint: parameter ${i} is not finite (${theta[i]})`);
+  }
+  const dtype: DTypeName = c.dtype ?? (theta instanceof Float64Array ? "float64" : "float32");
+  if (dtype !== "float32" && dtype !== "float64") throw new InputError(dir, `checkpoint: dtype must be float32 or float64, got "${dtype}"`);
+  const loss = c.loss ?? "cross-entropy";
+  if (!LOSSES.includes(loss)) throw new InputError(dir, `checkpoint: unknown loss "${loss}"`);
+  const meta: CheckpointMeta = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    model: model.spec,
+    data: c.dataSpec,
+    loss,
+    dtype,
+    parameters: model.size,
+    torch: model.torch,
+    settings: c.settings ?? null,
+    metrics: c.metrics ?? null,
+    created: new Date().toISOString(),
+  };
+  let json: string;
+  try {
+    json = JSON.stringify(meta, null, 2) + "\n";
+  } catch (e) {
+    throw new InputError(dir, `checkpoint: settings or metrics are not JSON-serializable (${(e as Error).message})`);
+  }
+  const weights = encodeSafetensors(tensorsOf(model, theta, dtype), { format: "pt" }, join(dir, WEIGHTS_FILE));
+
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(dir, `cannot create the checkpoint folder: ${(e as Error).message}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new InputError(dir, "is not a folder");
+  const stamp = `${process.pid}.${Date.now().toString(36)}`;
+  const staged: [string, string][] = [
+    [join(dir, `.${WEIGHTS_FILE}.${stamp}.staged`), join(dir, WEIGHTS_FILE)],
+    [join(dir, `.${META_FILE}.${stamp}.staged`), join(dir, META_FILE)],
+  ];
+  try {
+    writeFileAtomic(staged[0]![0], weights);
+    writeFileAtomic(staged[1]![0], [new TextEncoder().encode(json)]);
+    for (const [from, to] of staged) renameSync(from, to);
+  } catch (e) {
+    for (const [from] of staged) rmSync(from, { force: true });
+    if (e instanceof InputError) throw e;
+    throw new InputError(dir, `cannot write the checkpoint: ${(e as Error).message}`);
+  }
+  return meta;
+}
+
+/**
+ * Reads a .safetensors file of named parameters into a flat vector for `model`. Tensors must
+ * match the model's layout exactly (names, shapes; any float dtype: F16, BF16, F32, F64), else an
+ * InputError naming the file and the tensor (missing, unexpected, misshapen, non-finite).
+ */
+export function loadWeights(path: string, model: Model): Float64Array {
+  const file = readSafetensors(path);
+  const floats = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
+  for (const [name, t] of file.tensors) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+      throw new InputError(path, `tensor "${name}" has dtype ${t.dtype}; expected a float tensor (F16, BF16, F32 or F64)`);
+    }
+    floats.set(name, { shape: t.shape, data: t.data });
+  }
+  return flattenParams(model.layout, floats, new Float64Array(model.size), path) as Float64Array;
+}
+
+function readMeta(path: string): CheckpointMeta {
+  const bytes = readInputFile(path, "checkpoint metadata");
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new InputError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  const m = v as Partial<CheckpointMeta> | null;
+  if (m === null || typeof m !== "object" || m.format !== CHECKPOINT_FORMAT) {
+    throw new InputError(path, `not a curvlab checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`);
+  }
+  if (m.version !== CHECKPOINT_VERSION) {
+    throw new InputError(path, `checkpoint version ${m.version} is not supported (expected ${CHECKPOINT_VERSION})`);
+  }
+  if (typeof m.model !== "string") throw new InputError(path, `"model" must be a model spec string`);
+  if (typeof m.data !== "string") throw new InputError(path, `"data" must be a data spec string`);
+  if (!LOSSES.includes(m.loss as LossName)) throw new InputError(path, `"loss" must be one of ${LOSSES.join(", ")}, got ${JSON.stringify(m.loss)}`);
+  if (m.dtype !== "float32" && m.dtype !== "float64") throw new InputError(path, `"dtype" must be float32 or float64, got ${JSON.stringify(m.dtype)}`);
+  return m as CheckpointMeta;
+}
+
+/** Reads a checkpoint folder: its metadata, the model it names, and the weights. */
+export function loadCheckpoint(dir: string): Checkpoint {
+  const meta = readMeta(join(dir, META_FILE));
+  const model = parseModel(meta.model);
+  return { meta, model, theta: loadWeights(join(dir, WEIGHTS_FILE), model) };
+}
