@@ -80,7 +80,7 @@ function manualGrad(theta: Array, X: Array, T: Array): Array {
       delta = np.matmul(delta, W).mul(h.ref.mul(h).neg().add(1));
     } else delta.dispose();
   }
-  theta.dispose(), X.dispose(), T.dispose();
+  theta.dispose(), X.dispose(); // T was consumed by the first delta
   return np.concatenate(parts);
 }
 
@@ -108,7 +108,7 @@ function rop(theta: Array, X: Array, hs: Array[], p: Array, deltas: Array[], V: 
   }
   // Output layer: R{delta_L} = (p * Rz - p * sum(p * Rz)) / N.
   const pRz = p.ref.mul(Rz!);
-  let Rdelta = pRz.ref.sub(p.mul(pRz.sum(-1, { keepdims: true }))).div(N);
+  let Rdelta = pRz.ref.sub(p.ref.mul(pRz.sum(-1, { keepdims: true }))).div(N);
   const parts: Array[] = [];
   for (let l = nL - 1; l >= 0; l--) {
     const delta = deltas[l]!;
@@ -127,7 +127,7 @@ function rop(theta: Array, X: Array, hs: Array[], p: Array, deltas: Array[], V: 
       Rdelta = np.matmul(Rdelta, W)
         .add(np.matmul(delta.ref, Vw))
         .mul(dh)
-        .add(back.mul(h.mul(Rhs[l - 1]!.ref).mul(-2)));
+        .add(back.mul(h.ref.mul(Rhs[l - 1]!.ref).mul(-2)));
     } else Rdelta.dispose();
   }
   for (const a of [theta, X, p, V, ...hs, ...deltas, ...Rhs]) a.dispose();

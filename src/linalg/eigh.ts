@@ -7,8 +7,9 @@
  *     strict upper triangle is ignored. It is copied into packed storage and scaled into a safe
  *     range when its largest entry is tiny or huge (as dsyev does).
  *  2. Householder reduction to tridiagonal form T = Q^T A Q, one fused pass over the trailing
- *     triangle per step (householder-tridiagonal.ts). For n >= 400 the passes are split across
- *     worker threads where Node's worker_threads are available (row-team.ts).
+ *     triangle per step (householder-tridiagonal.ts). For n >= 400 the passes are split, in
+ *     chunks of rows claimed dynamically, across worker threads where Node's worker_threads are
+ *     available (row-team.ts); so are forming Q and applying the rotations when vectors are asked.
  *  3. Eigenvalues only: the root-free Pal-Walker-Kahan QL/QR (LAPACK dsterf). With vectors:
  *     Q is formed explicitly (dorgtr), then implicit QL/QR with Wilkinson shifts (dsteqr) applies
  *     its rotations to Q's columns (tridiagonal-eigen.ts).
@@ -53,8 +54,9 @@ export interface EighOptions {
    */
   readonly overwrite?: boolean;
   /**
-   * Threads for the reduction (the calling one included). Default: up to 4, as many as the
-   * hardware has, for n >= 400 and where worker threads exist; 1 otherwise.
+   * Threads to use, the calling one included. Default: as many as the hardware has, at most 4,
+   * for n >= 400 and where worker threads exist; 1 otherwise. With `overwrite` and `vectors`,
+   * the vectors phase runs on the calling thread (A.data is not shared memory).
    */
   readonly threads?: number;
 }
@@ -67,7 +69,7 @@ export interface EighResult {
   readonly vectors?: Float64Array;
   /** Method, for reports. */
   readonly method: string;
-  /** Threads actually used for the reduction. */
+  /** Threads actually used (for the reduction; 1 where helpers were unavailable). */
   readonly threads: number;
   /** Wall-clock seconds. */
   readonly seconds: number;

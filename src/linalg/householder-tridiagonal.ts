@@ -26,6 +26,9 @@
 
 import type { Session, TeamArg } from "./row-team.ts";
 
+/** Tails of Householder columns below this max |entry| count as zero (see tridiagonalize). */
+const NEGLIGIBLE = 2 ** -900;
+
 /** Offset such that element (i, j), j >= i, of a packed upper n x n matrix is at base + j. */
 export function rowBase(i: number, n: number): number {
   return i * n - (i * (i + 1)) / 2;
@@ -235,8 +238,10 @@ export function tridiagonalize(P: Float64Array, n: number, runner: PassRunner = 
     }
     let t = 0;
     let beta = alpha;
-    if (amax === 0) {
-      // x is already a multiple of e_1: H = I, but the pass still applies the pending update.
+    if (amax < NEGLIGIBLE) {
+      // x is (numerically) a multiple of e_1: H = I, but the pass still applies the pending
+      // update. Entries below 2^-900 are dropped: eigh scales A so that max |a_ij| >= 2^-484, so
+      // this perturbs A by far less than the backward error, and it keeps 1 / (alpha - beta) finite.
       for (let j = k + 1; j < n; j++) X[4 * j + 2] = 0;
     } else {
       const inv = 1 / amax;
