@@ -4,16 +4,13 @@
  * materializing it and decomposing it exactly. For models up to a few thousand parameters.
  */
 import { InputError } from "../errors.ts";
-import { startEngine, type DeviceName } from "../engine/start.ts";
-import { makeProblem } from "../curvature/problem.ts";
-import { curvatureOperator, OPERATORS, type OperatorName } from "../curvature/make.ts";
-import { HVP_METHODS, type HvpMethod } from "../curvature/hessian.ts";
-import { blockRange } from "../tree/layout.ts";
+import type { DeviceName } from "../engine/start.ts";
+import type { OperatorName } from "../curvature/make.ts";
 import { exactSpectrum } from "../linalg/exact-spectrum.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
-import { loadModelDataWeights, MODEL_DATA_OPTIONS } from "./load.ts";
+import { buildOperator, curvatureOptions, prepareCurvature } from "./curvature-options.ts";
 import { progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
 import { eigenvalueHistogram } from "../report/figures.ts";
@@ -23,19 +20,9 @@ import { toPng, toSvg } from "../report/render.ts";
 export const MAX_DENSE_SIZE = 8000;
 
 const OPTIONS: OptionSpecs = {
-  ...MODEL_DATA_OPTIONS,
-  weights: { type: "string", help: "parameters: a .safetensors file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
-  seed: { type: "int", help: "seed of the initialization when no --weights", default: 0 },
+  ...curvatureOptions("float64"),
   dense: { type: "boolean", help: "materialize the operator and compute all eigenvalues exactly (required; matrix-free spectra: curvlab spectrum)" },
-  operator: { type: "string", help: "which curvature", choices: OPERATORS, default: "hessian" },
-  block: { type: "string", help: "restrict to one parameter (\"2.weight\") or layer (\"2\")", meta: "NAME" },
-  dtype: { type: "string", help: "arithmetic precision", choices: ["float32", "float64"], default: "float64" },
-  exact: { type: "boolean", help: "float64 with exact transcendentals (the cpu device; slower)" },
-  "batch-size": { type: "int", help: "examples per batch when accumulating over the data", default: 1000 },
-  hvp: { type: "string", help: "Hessian-vector product method", choices: HVP_METHODS, default: "linearize" },
-  json: { type: "boolean", help: "print one JSON object (eigenvalues ascending, settings, cost) on stdout" },
   out: { type: "string", help: "write hessian.json and a histogram (PNG, SVG) into this directory", meta: "DIR" },
-  quiet: { type: "boolean", help: "no progress on stderr" },
 };
 
 export const HESSIAN_HELP = formatHelp(
@@ -85,33 +72,16 @@ export async function hessianCommand(argv: readonly string[]): Promise<number> {
   if (!opts.dense) {
     throw new InputError("--dense", "curvlab hessian computes exact spectra and needs --dense (matrix-free spectra: curvlab spectrum)");
   }
-  const exact = !!opts.exact;
-  const dtype = (exact ? "float64" : opts.dtype) as DTypeName;
-  const device = (exact ? "cpu" : opts.device) as DeviceName;
-  if (exact && opts.dtype === "float32" && argv.some((a) => a.startsWith("--dtype"))) {
-    throw new InputError("--exact", "is float64; it cannot be combined with --dtype float32");
-  }
-  if (device === "webgpu" && dtype === "float64") {
-    throw new InputError("--dtype", "webgpu has no float64; use --dtype float32 with --device webgpu");
-  }
-  const loaded = loadModelDataWeights(opts, "hessian", Number(opts.seed));
-  const block = opts.block === undefined ? null : String(opts.block);
-  const size = block ? blockRange(loaded.model.layout, block).size : loaded.model.size;
+  const setup = prepareCurvature(opts, argv, "hessian");
+  const { loaded, operator, block, size, dtype, device, exact } = setup;
   if (size > MAX_DENSE_SIZE) {
     throw new InputError(
       block ? "--block" : "--model",
       `${size} parameters is too many for a dense matrix (at most ${MAX_DENSE_SIZE}); pick a --block or use matrix-free spectra`,
     );
   }
-  const operator = String(opts.operator) as OperatorName;
   const t0 = performance.now();
-  await startEngine({ device });
-  const problem = makeProblem(loaded.model, loaded.data, loaded.theta, {
-    dtype,
-    loss: opts.loss as LossName,
-    batchSize: Number(opts["batch-size"]),
-  });
-  const op = curvatureOperator(problem, { operator, block: block ?? undefined, hvp: opts.hvp as HvpMethod });
+  const { problem, op } = await buildOperator(setup, opts);
   const bar = progress(`${operator} ${size}x${size}`, { quiet: !!opts.quiet });
   const spectrum = await exactSpectrum(op, { onProgress: (d, n) => bar.update(d, n) });
   bar.done();
@@ -128,7 +98,7 @@ export async function hessianCommand(argv: readonly string[]): Promise<number> {
     data: loaded.data.name,
     examples: loaded.data.y.length,
     weights: loaded.weights,
-    loss: opts.loss as LossName,
+    loss: setup.loss,
     dtype,
     device,
     exact,

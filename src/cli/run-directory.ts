@@ -1,0 +1,67 @@
+/**
+ * A run directory on disk: the journal of a resumable command (`--resume DIR`). DIR/run.json
+ * holds the command's settings; a re-run with other settings is refused (it would mix results).
+ * Units go to DIR/journal/<key>.json or .npy, each written to a temporary name and renamed, so
+ * an interrupted write leaves the unit absent, never half-written.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../errors.ts";
+import type { Journal } from "../linalg/journal.ts";
+import { readNpy, writeNpy } from "../data/npy.ts";
+
+function safeKey(key: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`journal key "${key}" has characters unsafe in file names`);
+  return key;
+}
+
+function writeAtomic(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+/**
+ * Opens DIR for `settings` (plain JSON): creates it, or checks that the settings it was started
+ * with are the same. Returns the journal and whether earlier work was found.
+ */
+export function openRunDirectory(dir: string, settings: unknown): { journal: Journal; resumed: boolean } {
+  const runFile = join(dir, "run.json");
+  const wanted = JSON.stringify(settings);
+  let resumed = false;
+  if (existsSync(runFile)) {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(runFile, "utf8"));
+    } catch {
+      throw new InputError(`--resume ${dir}`, "run.json is unreadable; remove the directory to start over");
+    }
+    if (JSON.stringify(saved) !== wanted) {
+      throw new InputError(`--resume ${dir}`, `was started with other settings (${JSON.stringify(saved)}); use another directory or the same options`);
+    }
+    resumed = true;
+  } else {
+    mkdirSync(join(dir, "journal"), { recursive: true });
+    writeAtomic(runFile, wanted + "\n");
+  }
+  mkdirSync(join(dir, "journal"), { recursive: true });
+  const path = (key: string, ext: string) => join(dir, "journal", `${safeKey(key)}.${ext}`);
+  const journal: Journal = {
+    async get(key) {
+      const p = path(key, "json");
+      return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : undefined;
+    },
+    async put(key, value) {
+      writeAtomic(path(key, "json"), JSON.stringify(value));
+    },
+    async getArray(key) {
+      const p = path(key, "npy");
+      if (!existsSync(p)) return undefined;
+      return Float64Array.from(readNpy(p).data as ArrayLike<number>);
+    },
+    async putArray(key, value) {
+      writeNpy(path(key, "npy"), { shape: [value.length], data: value });
+    },
+  };
+  return { journal, resumed };
+}
