@@ -37,7 +37,7 @@ test("dot, norm, axpy, scale agree with host arithmetic in float64; directions a
   close(await norm(A), Math.hypot(...a));
   assert.deepEqual(Array.from(await axpy(0.1, A, B).data()), a.map((x, i) => 0.1 * x + b[i]));
   assert.deepEqual(Array.from(await scale(-0.3, A).data()), a.map((x) => -0.3 * x));
-  const g1 = Array.from(await gaussianDirection(5, 1000, "float64").data());
+  const g1 = Array.from(await gaussianDirection(5, 1000, "float64").data(), Number);
   const g2 = Array.from(await gaussianDirection(5, 1000, "float64").data());
   const g3 = Array.from(await gaussianDirection(6, 1000, "float64").data());
   assert.deepEqual(g1, g2);
@@ -45,7 +45,7 @@ test("dot, norm, axpy, scale agree with host arithmetic in float64; directions a
   const mean = g1.reduce((s, x) => s + x, 0) / 1000;
   const variance = g1.reduce((s, x) => s + x * x, 0) / 1000;
   assert.ok(Math.abs(mean) < 0.15 && Math.abs(variance - 1) < 0.15, `mean ${mean}, variance ${variance}`); // ~5 sigma
-  const r = Array.from(await rademacherDirection(7, 1000, "float32").data());
+  const r = Array.from(await rademacherDirection(7, 1000, "float32").data(), Number);
   assert.ok(r.every((x) => x === 1 || x === -1));
   assert.ok(Math.abs(r.reduce((s, x) => s + x, 0)) < 160); // 5 sigma of a sum of 1000 signs
   A.dispose(); B.dispose();
