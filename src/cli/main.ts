@@ -5,6 +5,10 @@
  */
 import { InputError } from "../errors.ts";
 
+async function matrixFree(cmd: import("./matrix-free.ts").MatrixFreeCommand, argv: readonly string[]): Promise<number> {
+  return (await import("./matrix-free.ts")).runMatrixFree(cmd, argv);
+}
+
 interface Command {
   readonly summary: string;
   run(argv: readonly string[]): Promise<number>;
@@ -18,6 +22,18 @@ const COMMANDS: Record<string, Command> = {
   hessian: {
     summary: "all eigenvalues of the Hessian (or Gauss-Newton, Fisher, ...) of a small model, exactly",
     run: async (argv) => (await import("./hessian.ts")).hessianCommand(argv),
+  },
+  density: {
+    summary: "spectral density by stochastic Lanczos quadrature, any model size",
+    run: async (argv) => matrixFree((await import("./density.ts")).densityCommand, argv),
+  },
+  trace: {
+    summary: "trace by Hutchinson, Hutch++ or XTrace, with standard errors",
+    run: async (argv) => matrixFree((await import("./trace.ts")).traceCommand, argv),
+  },
+  diag: {
+    summary: "diagonal by Hutchinson, XDiag or exactly, with per-layer summaries",
+    run: async (argv) => matrixFree((await import("./diag.ts")).diagCommand, argv),
   },
 };
 

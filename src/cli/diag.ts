@@ -1,0 +1,55 @@
+/** `curvlab diag`: the diagonal of a curvature operator (Hutchinson, XDiag, or exact), with per-layer summaries. */
+import { hutchinsonDiagonal, type DiagonalEstimate } from "../linalg/hutchinson.ts";
+import { xdiag } from "../linalg/xtrace.ts";
+import { exactDiagonal } from "../linalg/exact-diagonal.ts";
+import { journaled } from "../linalg/journal.ts";
+import { lineChart } from "../report/figures.ts";
+import { blockRange } from "../tree/layout.ts";
+import { fmt, matrixFreeOptions, type MatrixFreeCommand } from "./matrix-free.ts";
+
+const METHODS = ["hutchinson", "xdiag", "exact"] as const;
+type Method = (typeof METHODS)[number];
+
+export const diagCommand: MatrixFreeCommand = {
+  name: "diag",
+  summary: "Diagonal of the Hessian (or another curvature operator): Hutchinson (Bekas et al. 2007), XDiag (Epperly et al. 2024), or exact (one product per parameter).",
+  options: matrixFreeOptions({
+    method: { type: "string", help: "estimator", choices: METHODS, default: "xdiag" },
+    matvecs: { type: "int", help: "products to spend (not used by exact)", default: 100 },
+  }),
+  examples: ["curvlab diag --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/quick --method exact --out out/diag"],
+  settings: (o) => ({ method: o.method, matvecs: o.method === "exact" ? null : o.matvecs, seed: o.seed }),
+  async run({ opts, setup, op, journal, bar }) {
+    const method = opts.method as Method;
+    const progress = (d: number, t: number) => bar.update(d, t);
+    const d: DiagonalEstimate = await journaled(journal, `diag-${method}`, () =>
+      method === "exact"
+        ? exactDiagonal(op, { onProgress: progress })
+        : (method === "xdiag" ? xdiag : hutchinsonDiagonal)(op, { matvecs: Number(opts.matvecs), seed: Number(opts.seed), onProgress: progress }),
+    );
+    // Per-layer means of the diagonal (over the whole model, or within the chosen block).
+    const offset = setup.block ? blockRange(setup.loaded.model.layout, setup.block).offset : 0;
+    const layers = setup.loaded.model.layout
+      .filter((p) => p.offset >= offset && p.offset + p.size <= offset + d.diagonal.length)
+      .map((p) => {
+        const part = d.diagonal.slice(p.offset - offset, p.offset - offset + p.size);
+        return { name: p.name, size: p.size, mean: part.reduce((a, b) => a + b, 0) / p.size, max: Math.max(...part) };
+      });
+    return {
+      result: { diagonal: d, layers },
+      figures: {
+        diagonal: lineChart({
+          title: `diagonal of the ${setup.operator} (${d.method})`,
+          subtitle: setup.settings.model,
+          xTitle: "parameter index",
+          yTitle: "diagonal entry",
+          series: [{ name: "diagonal", x: d.diagonal.map((_, i) => offset + i), y: d.diagonal }],
+        }),
+      },
+      summary: [
+        `${d.method}: sum ${fmt(d.sum)} (${d.matvecs} products, ${d.seconds.toFixed(1)} s)`,
+        ...layers.map((l) => `${l.name.padEnd(12)} ${String(l.size).padStart(8)} params, mean ${fmt(l.mean)}, max ${fmt(l.max)}`),
+      ],
+    };
+  },
+};

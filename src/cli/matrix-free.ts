@@ -1,0 +1,107 @@
+/**
+ * The frame of the matrix-free commands (spectrum, density, trace, diag): shared options, the
+ * engine and operator, progress, `--resume DIR` (a run directory whose journal keeps finished
+ * units: stop the command at any time, run it again with the same options, and it goes on), and
+ * the outputs: one JSON object on stdout with --json, files in --out (or the --resume directory).
+ */
+import { formatHelp, parseArgs, type OptionSpecs, type ParsedOptions } from "./args.ts";
+import { buildOperator, curvatureOptions, prepareCurvature, type CurvatureSetup } from "./curvature-options.ts";
+import { openRunDirectory } from "./run-directory.ts";
+import { progress, type Progress } from "./progress.ts";
+import { writeOutputs } from "./output.ts";
+import type { LinearOperator } from "../curvature/operator.ts";
+import type { Journal } from "../linalg/journal.ts";
+import type { TopLevelSpec } from "vega-lite";
+import { toPng, toSvg } from "../report/render.ts";
+
+export interface MatrixFreeContext {
+  readonly opts: ParsedOptions;
+  readonly setup: CurvatureSetup;
+  readonly op: LinearOperator;
+  readonly journal?: Journal;
+  readonly bar: Progress;
+}
+
+export interface MatrixFreeOutput {
+  /** The command's result (without the shared settings, which are added). */
+  readonly result: Record<string, unknown>;
+  /** Figures to write with --out, by file stem. */
+  readonly figures: Readonly<Record<string, TopLevelSpec>>;
+  /** Human-readable summary lines. */
+  readonly summary: readonly string[];
+}
+
+export interface MatrixFreeCommand {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: OptionSpecs;
+  readonly examples: readonly string[];
+  /** The command's own settings that a resumed run must share. */
+  settings(opts: ParsedOptions): Record<string, unknown>;
+  run(ctx: MatrixFreeContext): Promise<MatrixFreeOutput>;
+}
+
+export function matrixFreeOptions(extra: OptionSpecs): OptionSpecs {
+  return {
+    ...curvatureOptions("float32"),
+    ...extra,
+    out: { type: "string", help: "write the result JSON and figures (PNG, SVG) into this directory", meta: "DIR" },
+    resume: { type: "string", help: "run directory: keeps finished work, so a stopped run goes on where it stopped (outputs go there too)", meta: "DIR" },
+  };
+}
+
+export function helpOf(cmd: MatrixFreeCommand): string {
+  return formatHelp(cmd.name, cmd.summary, cmd.options, cmd.examples);
+}
+
+export async function runMatrixFree(cmd: MatrixFreeCommand, argv: readonly string[]): Promise<number> {
+  const opts = parseArgs(argv, cmd.options, cmd.name);
+  if (opts.help) {
+    process.stdout.write(helpOf(cmd));
+    return 0;
+  }
+  const setup = prepareCurvature(opts, argv, cmd.name);
+  const own = cmd.settings(opts);
+  const runDir = opts.resume !== undefined ? openRunDirectory(String(opts.resume), { command: cmd.name, ...setup.settings, ...own }) : null;
+  const t0 = performance.now();
+  const { problem, op } = await buildOperator(setup, opts);
+  const bar = progress(cmd.name, { quiet: !!opts.quiet });
+  if (runDir?.resumed) bar.done(`resuming from ${opts.resume}`);
+  let output: MatrixFreeOutput;
+  try {
+    output = await cmd.run({ opts, setup, op, journal: runDir?.journal, bar });
+  } finally {
+    bar.done();
+    op.dispose();
+    problem.dispose();
+  }
+  const result = {
+    command: cmd.name,
+    ...setup.settings,
+    size: setup.size,
+    ...own,
+    ...output.result,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  const outDir = opts.out !== undefined ? String(opts.out) : opts.resume !== undefined ? String(opts.resume) : null;
+  if (outDir) {
+    const files: Record<string, string | Uint8Array> = { [`${cmd.name}.json`]: JSON.stringify(result, null, 2) + "\n" };
+    for (const [stem, spec] of Object.entries(output.figures)) {
+      const [svg, png] = await Promise.all([toSvg(spec), toPng(spec)]);
+      files[`${stem}.svg`] = svg;
+      files[`${stem}.png`] = png;
+    }
+    writeOutputs(outDir, files);
+  }
+  if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
+  else {
+    const head = `${setup.operator}${setup.block ? ` (block ${setup.block})` : ""} of ${setup.loss} for ${setup.settings.model} on ${setup.settings.data} (${setup.size} parameters, ${setup.dtype} on ${setup.device})`;
+    const tail = outDir ? [`  wrote ${outDir}/${cmd.name}.json${Object.keys(output.figures).map((f) => `, ${f}.png`).join("")}`] : [];
+    process.stdout.write([head, ...output.summary.map((l) => `  ${l}`), ...tail, ""].join("\n"));
+  }
+  return 0;
+}
+
+export function fmt(x: number): string {
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(4) : x.toExponential(3);
+}
