@@ -23,6 +23,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "all eigenvalues of the Hessian (or Gauss-Newton, Fisher, ...) of a small model, exactly",
     run: async (argv) => (await import("./hessian.ts")).hessianCommand(argv),
   },
+  spectrum: {
+    summary: "the K largest or smallest eigenvalues by Lanczos (or power iteration), any model size",
+    run: async (argv) => matrixFree((await import("./spectrum.ts")).spectrumCommand, argv),
+  },
   density: {
     summary: "spectral density by stochastic Lanczos quadrature, any model size",
     run: async (argv) => matrixFree((await import("./density.ts")).densityCommand, argv),
