@@ -10,6 +10,7 @@
  * when a benchmark fails, the Markdown goes to stdout unless --out names a file.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../src/data/files.ts";
@@ -61,7 +62,7 @@ function command(argv: string[]): string {
   return process.env.npm_lifecycle_event === "bench" ? `npm run bench${rest ? ` --${rest}` : ""}` : `node --import tsx bench/run.ts${rest}`;
 }
 
-function machineSection(results: readonly BenchResult[], date: Date, cmd: string, seconds: number): string {
+function machineSection(results: readonly BenchResult[], date: Date, cmd: string, seconds: number, load: [number, number]): string {
   const m = machineInfo();
   const peers: Record<string, string> = {};
   for (const r of results) Object.assign(peers, r.peers ?? {});
@@ -76,6 +77,8 @@ function machineSection(results: readonly BenchResult[], date: Date, cmd: string
     ["Date", date.toISOString().replace(/\.\d+Z$/, "Z")],
     ["Command", `\`${cmd}\``],
     ["Wall time", `${Math.round(seconds)} s`],
+    // Other work on the machine slows both sides; above about the core count, expect noise.
+    ["Load average (1 min), start / end", `${load[0].toFixed(2)} / ${load[1].toFixed(2)}`],
   ];
   return ["## Machine", "", "| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`)].join("\n");
 }
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
   }
   for (const f of skipped) process.stderr.write(`skipping bench/${basename(f)}: it does not export run()\n`);
   const date = new Date();
+  const loadBefore = loadavg()[0]!;
   const t0 = performance.now();
   const results: BenchResult[] = [];
   const failures: string[] = [];
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
       "medians of runs interleaved with the peer's in the same process run, on a machine that may be shared: " +
       "compare ratios, not absolute times, across machines.",
     "",
-    machineSection(results, date, command(argv), seconds),
+    machineSection(results, date, command(argv), seconds, [loadBefore, loadavg()[0]!]),
     "",
     ...(args.quick ? ["**Quick run (--quick): smoke-test figures, too few repetitions to quote.**", ""] : []),
     ...results.map((r) => renderResult(r)),

@@ -3,7 +3,12 @@ import type { BenchResult, BenchTable, Cell } from "./contract.ts";
 
 function cell(c: Cell | undefined): string {
   if (c === undefined || c === null) return "";
-  if (typeof c === "number") return Number.isFinite(c) ? String(c) : c > 0 ? "inf" : Number.isNaN(c) ? "NaN" : "-inf";
+  if (typeof c === "number") {
+    if (Number.isNaN(c)) return "NaN";
+    if (!Number.isFinite(c)) return c > 0 ? "inf" : "-inf";
+    // Small magnitudes (errors) read better as 1.1e-6 than as 0.0000011.
+    return c !== 0 && Math.abs(c) < 1e-3 ? c.toExponential() : String(c);
+  }
   return String(c).replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 

@@ -16,12 +16,12 @@ export interface Peer {
 }
 
 /**
- * Interpreters tried in order: $CURVLAB_PYTHON, PATH's python3, then the system one (where
- * Debian's python3-torch lives when PATH's python3 is another installation).
+ * Interpreters to try: $CURVLAB_PYTHON alone when it is set; otherwise PATH's python3, then the
+ * system one (where Debian's python3-torch lives when PATH's python3 is another installation).
  */
 export function pythonCandidates(): string[] {
-  const list = [process.env.CURVLAB_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p);
-  return [...new Set(list)];
+  const chosen = process.env.CURVLAB_PYTHON;
+  return chosen ? [chosen] : [...new Set(["python3", "/usr/bin/python3"])];
 }
 
 /**

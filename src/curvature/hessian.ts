@@ -2,12 +2,13 @@
  * The Hessian of the dataset loss, H = sum over batches of the batch Hessians (each batch
  * weighted by its share of the mean, see problem.ts), as a matrix-free operator.
  *
- * How a Hessian-vector product is formed matters several-fold on this engine (figures in
- * BENCHMARKS.md; MLP 784-128-10, batch 1000, float32, Wasm): forward-over-reverse
- * `jvp(grad(f))` under jit ~14x the gradient's time; reverse-over-forward
- * `grad(q -> jvp(f, q, v))` under jit ~2.6x, but jax-js 0.1.25 computes it wrongly under jit
- * for our models (eager is right; a test pins this); `linearize(grad(f))` at theta once per
- * batch, then each product replays the linear part: ~1.3-1.7x.
+ * How a Hessian-vector product is formed matters several-fold on this engine (bench/hvp.ts,
+ * BENCHMARKS.md; MLP 784-128-10 and 784-512-512-10, batch 1000, float32, Wasm): forward-over-reverse
+ * `jvp(grad(f))` under jit ~14x the gradient's time; reverse-over-forward `grad(q -> jvp(f, q, v))`
+ * under jit ~2.6x, but jax-js 0.1.25 computes it wrongly under jit in float64 (float32 agrees;
+ * eager is right); `linearize(grad(f))` at theta once per batch, then each product replays the
+ * linear part: 1.2-1.5x, which is the fewest matmuls an exact product needs (PyTorch's double
+ * backward: 1.9-3.2x its gradient).
  * Methods:
  * - `linearize` (default): linearize every batch once and keep the linearizations (their
  *   residuals, i.e. activations and friends, stay on the device): the fastest products.
