@@ -7,7 +7,7 @@
  *     strict upper triangle is ignored. It is copied into packed storage and scaled into a safe
  *     range when its largest entry is tiny or huge (as dsyev does).
  *  2. Householder reduction to tridiagonal form T = Q^T A Q, one fused pass over the trailing
- *     triangle per step (householder-tridiagonal.ts). For n >= 400 the passes are split, in
+ *     triangle per step (householder-tridiagonal.ts). For n >= 1500 the passes are split, in
  *     chunks of rows claimed dynamically, across worker threads where Node's worker_threads are
  *     available (row-team.ts); so are forming Q and applying the rotations when vectors are asked.
  *  3. Eigenvalues only: the root-free Pal-Walker-Kahan QL/QR (LAPACK dsterf). With vectors:
@@ -25,8 +25,11 @@
  * Cost: 4/3 n^3 flops for the reduction plus O(n^2) for eigenvalues; with vectors add 4/3 n^3
  * (forming Q) and about 6 n^3 (rotations). Memory: n(n+1)/2 doubles for the packed copy; with
  * vectors an n x n result (which may be A's own storage with `overwrite: true`).
- * Eigenvalues of n = 2000 take about 1.5 s on two cores (see bench/eigh.ts for the comparison
- * with LAPACK through numpy); vectors are practical up to n of about 1000-2000.
+ * Speed (one thread of a 2-core AMD EPYC virtual machine, quiet): eigenvalues of n = 1000 in
+ * 0.31 s and n = 2000 in 2.4 s, about 4x and 4.5x LAPACK (dsyevd through numpy) on one thread;
+ * bench/eigh.ts measures it. Scalar JavaScript runs the reduction at about 4.5 Gflop/s (V8
+ * checks every typed-array access; no SIMD, no FMA), LAPACK at about 20. With vectors, n = 1000
+ * takes about 3 s (forming Q and the rotations dominate): practical up to n of 1000-2000.
  */
 import { InputError } from "../errors.ts";
 import type { DenseMatrix } from "./dense-matrix.ts";
@@ -43,7 +46,7 @@ import {
   type Tridiagonal,
 } from "./householder-tridiagonal.ts";
 import { applyRotations, tridiagonalEigen, tridiagonalEigenvalues, type RotationApplier } from "./tridiagonal-eigen.ts";
-import { hardwareThreads, openSession, sharedFloat64, teamsAvailable, type TeamArg } from "./row-team.ts";
+import { hardwareThreads, ModeChooser, openSession, sharedFloat64, teamsAvailable, type TeamArg } from "./row-team.ts";
 
 export interface EighOptions {
   /** Compute eigenvectors too (default false). */
@@ -55,7 +58,7 @@ export interface EighOptions {
   readonly overwrite?: boolean;
   /**
    * Threads to use, the calling one included. Default: as many as the hardware has, at most 4,
-   * for n >= 400 and where worker threads exist; 1 otherwise. With `overwrite` and `vectors`,
+   * for n >= 1500 and where worker threads exist; 1 otherwise. With `overwrite` and `vectors`,
    * the vectors phase runs on the calling thread (A.data is not shared memory).
    */
   readonly threads?: number;
@@ -65,18 +68,24 @@ export interface EighResult {
   readonly n: number;
   /** Eigenvalues in ascending order. */
   readonly values: Float64Array;
-  /** Row-major n x n; column j (entries j, n + j, 2n + j, ...) is the unit eigenvector of values[j]. */
+  /**
+   * Row-major n x n; column j (entries j, n + j, 2n + j, ...) is the unit eigenvector of
+   * values[j]. With threads > 1 it lives on a SharedArrayBuffer (shared with the helpers).
+   */
   readonly vectors?: Float64Array;
   /** Method, for reports. */
   readonly method: string;
-  /** Threads actually used (for the reduction; 1 where helpers were unavailable). */
+  /**
+   * Threads the call ran with (1 where helpers were unavailable). Passes still run on the calling
+   * thread alone when that measures faster, e.g. on a machine busy with other work.
+   */
   readonly threads: number;
   /** Wall-clock seconds. */
   readonly seconds: number;
 }
 
-/** Default minimum size for worker threads: below it waking helpers costs more than it saves. */
-export const EIGH_THREADS_MIN_N = 400;
+/** Default minimum size for worker threads: below it, waking helpers for every pass costs about what it saves. */
+export const EIGH_THREADS_MIN_N = 1500;
 const DEFAULT_MAX_THREADS = 4;
 
 const EPS = 2 ** -53;
@@ -169,15 +178,21 @@ function vectorsPhase(P: Float64Array, T: Tridiagonal, n: number, Z: Float64Arra
         const chunks = Math.min(4 * threads, Math.floor(n / 8));
         const b = Array.from({ length: chunks + 1 }, (_, h) => 4 * Math.round((n * h) / chunks / 4));
         b[chunks] = n;
+        const chooser = new ModeChooser();
         const apply: RotationApplier = (c, lo, hi, backward) => {
-          if (n * (hi - lo) < MIN_ROTATION_WORK) {
+          const work = n * (hi - lo);
+          const big = work >= MIN_ROTATION_WORK;
+          const team = big && chooser.useTeam();
+          const t0 = performance.now();
+          if (team) {
+            for (const a of args) {
+              a[3] = lo; a[4] = hi; a[5] = backward ? 1 : 0;
+            }
+            session.run(K_ROTATE, args, b, chunks, (r0, r1) => applyRotations(Z, c, n, lo, hi, backward, r0, r1));
+          } else {
             applyRotations(Z, c, n, lo, hi, backward, 0, n);
-            return;
           }
-          for (const a of args) {
-            a[3] = lo; a[4] = hi; a[5] = backward ? 1 : 0;
-          }
-          session.run(K_ROTATE, args, b, chunks, (r0, r1) => applyRotations(Z, c, n, lo, hi, backward, r0, r1));
+          if (big) chooser.record(team, performance.now() - t0, work);
         };
         tridiagonalEigen(T.d, T.e, Z, apply, cs);
         return;

@@ -24,7 +24,7 @@
  * functions) because worker threads compile it from its source text.
  */
 
-import type { Session, TeamArg } from "./row-team.ts";
+import { ModeChooser, type Session, type TeamArg } from "./row-team.ts";
 
 /** Tails of Householder columns below this max |entry| count as zero (see tridiagonalize). */
 const NEGLIGIBLE = 2 ** -900;
@@ -172,14 +172,15 @@ export function serialRunner(P: Float64Array, n: number): PassRunner {
 }
 
 /** Below this many trailing rows a pass runs on the calling thread alone (waking helpers costs more). */
-const MIN_ROWS_PER_TEAM_PASS = 128;
+const MIN_ROWS_PER_TEAM_PASS = 192;
 /** Chunks per thread and pass (dynamic scheduling: more chunks, better balance, more claims). */
 const CHUNKS_PER_THREAD = 4;
 
 /**
  * A runner that splits every pass across the caller and the helpers of `session`, whose helper h
  * holds the arrays [P, X[h + 1], X[0]] (all on SharedArrayBuffers) and runs `fusedRows` as kernel
- * number `kernel`.
+ * number `kernel`. Small passes, and all passes when the team measures slower than the caller
+ * alone (see ModeChooser), run on the calling thread.
  */
 export function teamPassRunner(P: Float64Array, n: number, X: readonly Float64Array[], session: Session, kernel: number): PassRunner {
   const threads = X.length;
@@ -187,18 +188,24 @@ export function teamPassRunner(P: Float64Array, n: number, X: readonly Float64Ar
   const args: TeamArg[][] = [];
   for (let h = 1; h < threads; h++) args.push([{ array: 0 }, { array: 1 }, { array: 2 }, n, 0]);
   const alone = [true, ...new Array<boolean>(threads - 1).fill(false)];
+  const chooser = new ModeChooser();
   return {
     X,
     pass(r0) {
-      if (n - r0 < MIN_ROWS_PER_TEAM_PASS) {
+      const m = n - r0;
+      const team = m >= MIN_ROWS_PER_TEAM_PASS && chooser.useTeam();
+      const t0 = performance.now();
+      if (!team) {
         fusedRows(P, X0, X0, n, r0, r0, n, 1);
+        if (m >= MIN_ROWS_PER_TEAM_PASS) chooser.record(false, performance.now() - t0, (m * (m + 1)) / 2);
         return alone;
       }
       for (let j = r0; j < n; j++) X0[4 * j + 3] = 0;
       for (const a of args) a[4] = r0;
-      const chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.floor((n - r0) / 8));
+      const chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.floor(m / 8));
       const b = splitRows(r0, n, chunks);
       const took = session.run(kernel, args, b, chunks, (c0, c1) => fusedRows(P, X0, X0, n, r0, c0, c1, 0));
+      chooser.record(true, performance.now() - t0, (m * (m + 1)) / 2);
       return [true, ...took];
     },
   };
@@ -349,13 +356,14 @@ export interface FormQTeam {
  * Forms Q = H_0 H_1 ... H_{n-3} (LAPACK dorgtr, backward accumulation) from the reflectors that
  * `tridiagonalize` left in P, into Q (row-major n x n, overwritten), so that A = Q T Q^T.
  * Each reflector costs two passes over the trailing block of Q: z = u^T Q_b, then
- * Q_b -= tau u z^T; with a team both are split by rows. 4/3 n^3 flops.
+ * Q_b -= tau u z^T; with a team both are split by rows (when that measures faster). 4/3 n^3 flops.
  */
 export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64Array, team?: FormQTeam): Float64Array {
   Q.fill(0, 0, n * n);
   for (let i = 0; i < n; i++) Q[i * n + i] = 1;
   const threads = team ? team.z.length : 1;
   const z = team ? team.z[0] : new Float64Array(n);
+  const chooser = new ModeChooser();
   const accArgs: TeamArg[][] = [];
   const updArgs: TeamArg[][] = [];
   for (let h = 1; h < threads; h++) {
@@ -368,7 +376,10 @@ export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64A
     const ok = rowBase(k, n);
     const c = k + 1; // first row/column of the block; Q[c][.] = e_c and Q[.][c] = e_c before H_k
     const rows = n - c - 1; // rows c+1..n-1 carry u_r (u_c = 1 is handled through row c below)
-    if (team && rows >= MIN_ROWS_PER_TEAM_PASS) {
+    const big = team !== undefined && rows >= MIN_ROWS_PER_TEAM_PASS;
+    const useTeam = big && chooser.useTeam();
+    const t0 = performance.now();
+    if (team && useTeam) {
       const chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.floor(rows / 8));
       const b: number[] = [];
       for (let h = 0; h <= chunks; h++) b.push(c + 1 + Math.round((rows * h) / chunks));
@@ -388,6 +399,7 @@ export function formQ(P: Float64Array, tau: Float64Array, n: number, Q: Float64A
       setRowC(Q, z, n, c, t);
       formQUpdate(P, Q, z, n, ok, c, t, c + 1, n);
     }
+    if (big) chooser.record(useTeam, performance.now() - t0, rows * (n - c));
   }
   return Q;
 }

@@ -10,10 +10,12 @@
  * functions (no imports, no references outside their own body). A session shares a list of
  * arrays (on SharedArrayBuffers) with each helper once. Each command then publishes a kernel
  * number, its arguments (numbers, or references to the session's arrays) and the boundaries of a
- * few chunks of rows; the caller and the helpers claim chunks one at a time from a shared
- * counter until none is left (dynamic scheduling: a helper that the OS does not run, on a busy
- * machine, costs at most the chunk it holds, never a fixed half of the work). The caller blocks
- * with Atomics.wait, which Node allows on its main thread.
+ * few chunks of rows; the caller claims chunks from the front and the helpers from the back of
+ * the list, one at a time, until none is left. This is dynamic scheduling (a helper that the OS
+ * does not run, on a busy machine, costs at most the chunk it holds, never a fixed half of the
+ * work) that still keeps each thread on mostly the same rows from one pass to the next, so that
+ * they stay in its own caches. The caller blocks with Atomics.wait, which Node allows on its main
+ * thread.
  *
  * Kernel convention: kernel(...args, r0, r1, first), where [r0, r1) is the chunk and `first` is
  * 1 on the first chunk a helper takes in a command (for per-helper set-up such as zeroing its own
@@ -39,28 +41,36 @@ const CMD = 2; // kernel index, or -1 to end the session
 const NARGS = 3; // number of arguments
 const PART = 4; // last command in which this helper took a chunk
 const CTRL_WORDS = 8;
-// Job words shared by all threads of a session.
-const CLAIM = 0; // (command seq mod 2^15) << 16 | next chunk
-const COMPLETED = 1; // chunks finished
-const NCHUNKS = 2;
-const JOB_WORDS = 4;
+// Job words shared by all threads of a session (the claim word is a separate BigInt64Array).
+const COMPLETED = 0; // chunks finished
+const JOB_WORDS = 2;
 
 const MAX_ARGS = 16; // each argument: (kind, value) in a Float64Array; kind 0 number, 1 array
 /** Most chunks per command. */
-export const MAX_CHUNKS = 256;
+export const MAX_CHUNKS = 1024;
 const HANDSHAKE_MS = 10_000;
-/** Polls of a shared word before sleeping in Atomics.wait (a few microseconds). */
-const SPIN = 4000;
+/**
+ * Milliseconds to poll a shared word before sleeping in Atomics.wait. Short: waking a sleeping
+ * thread costs tens of microseconds, but a polling thread takes execution resources from the
+ * working one when both share a core (hyper-threads, or busy virtual machines).
+ */
+const SPIN_MS = 0.02;
 
-// Shared by the helper source and the caller: claim the next chunk of command `seq`, or -1.
-function claim(job: Int32Array, seq: number): number {
-  const tag = (seq & 0x7fff) << 16;
+// Claim word (BigInt64): command seq << 32 | front << 16 | back. The caller claims chunks from the
+// front, helpers from the back, so that from one pass to the next each thread mostly works on the
+// same rows (they stay in its caches); they meet wherever the work balances. The full seq in the
+// word means a helper that is late for a command can never claim a chunk of a later one.
+// Shared by the helper source and the caller (keep it self-contained).
+function claim(word: BigInt64Array, seq: number, fromBack: number): number {
+  const tag = BigInt(seq);
   for (;;) {
-    const w = Atomics.load(job, 0);
-    if ((w & 0x7fff0000) !== tag) return -1;
-    const c = w & 0xffff;
-    if (c >= Atomics.load(job, 2)) return -1;
-    if (Atomics.compareExchange(job, 0, w, w + 1) === w) return c;
+    const w = Atomics.load(word, 0);
+    if (w >> BigInt(32) !== tag) return -1;
+    const front = Number((w >> BigInt(16)) & BigInt(0xffff));
+    const back = Number(w & BigInt(0xffff));
+    if (front >= back) return -1;
+    const next = fromBack ? w - BigInt(1) : w + BigInt(0x10000);
+    if (Atomics.compareExchange(word, 0, w, next) === w) return fromBack ? back - 1 : front;
   }
 }
 
@@ -72,13 +82,13 @@ var __name = function (f) { return f; };
 const kernels = [${kernelSources.map((s) => `(${s})`).join(",\n")}];
 const claim = (${claim.toString()});
 parentPort.on("message", (msg) => {
-  const ctrl = msg.ctrl, job = msg.job, args = msg.args, bounds = msg.bounds, arrays = msg.arrays;
+  const ctrl = msg.ctrl, job = msg.job, word = msg.word, args = msg.args, bounds = msg.bounds, arrays = msg.arrays;
   if (Atomics.compareExchange(ctrl, ${STATE}, 0, 1) !== 0) return; // cancelled before we got here
   Atomics.notify(ctrl, ${STATE});
   let seen = 0;
   for (;;) {
     let s = Atomics.load(ctrl, ${SEQ});
-    for (let spin = 0; s === seen && spin < ${SPIN}; spin++) s = Atomics.load(ctrl, ${SEQ});
+    for (const t0 = performance.now(); s === seen && performance.now() - t0 < ${SPIN_MS}; ) s = Atomics.load(ctrl, ${SEQ});
     while (s === seen) { Atomics.wait(ctrl, ${SEQ}, seen); s = Atomics.load(ctrl, ${SEQ}); }
     seen = s;
     const cmd = ctrl[${CMD}];
@@ -89,7 +99,7 @@ parentPort.on("message", (msg) => {
     const na = list.length;
     list.push(0, 0, 1);
     for (;;) {
-      const c = claim(job, s);
+      const c = claim(word, s, 1);
       if (c < 0) break;
       if (list[na + 2] === 1) Atomics.store(ctrl, ${PART}, s);
       list[na] = bounds[c];
@@ -191,6 +201,7 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
   const team = getTeam(key, kernels, helpers);
   if (!team) return null;
   const job = new Int32Array(new SharedArrayBuffer(JOB_WORDS * 4));
+  const word = new BigInt64Array(new SharedArrayBuffer(8));
   const bounds = sharedFloat64(MAX_CHUNKS + 1);
   const ctrls: Int32Array[] = [];
   const argv: Float64Array[] = [];
@@ -200,7 +211,7 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
     const args = sharedFloat64(2 * MAX_ARGS);
     ctrls.push(ctrl);
     argv.push(args);
-    team.workers[h].postMessage({ ctrl, job, args, bounds, arrays: arrays[h] });
+    team.workers[h].postMessage({ ctrl, job, word, args, bounds, arrays: arrays[h] });
   }
   // Handshake: each helper flips STATE 0 -> 1 when it enters the session; on a timeout we flip it
   // 0 -> 2 so that a late helper leaves the data alone.
@@ -210,9 +221,15 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
     Atomics.compareExchange(ctrl, STATE, 0, 2);
   }
   let seq = 0;
-  const publish = (cmd: number, args: readonly (readonly TeamArg[])[]) => {
+  // A new command first re-tags the claim word, so that a helper still holding the previous
+  // command's number can no longer claim anything; then it writes the chunks and arguments and
+  // only then the helpers' SEQ, which they read before claiming.
+  const retag = (chunks: number) => {
     seq++;
-    Atomics.store(job, CLAIM, (seq & 0x7fff) << 16);
+    Atomics.store(word, 0, (BigInt(seq) << BigInt(32)) | BigInt(chunks));
+    Atomics.store(job, COMPLETED, 0);
+  };
+  const publish = (cmd: number, args: readonly (readonly TeamArg[])[]) => {
     for (let h = 0; h < helpers; h++) {
       const ctrl = ctrls[h];
       if (Atomics.load(ctrl, STATE) !== 1) continue;
@@ -231,7 +248,7 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
   };
   const close = () => {
     if (seq < 0) return;
-    Atomics.store(job, NCHUNKS, 0);
+    retag(0);
     publish(-1, []);
     seq = -1;
   };
@@ -246,25 +263,24 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
       if (seq < 0) throw new Error("row-team: session is closed");
       if (chunks < 1 || chunks > MAX_CHUNKS) throw new Error(`row-team: 1 to ${MAX_CHUNKS} chunks`);
       if (args.some((a) => a.length > MAX_ARGS)) throw new Error(`row-team: at most ${MAX_ARGS} kernel arguments`);
+      retag(chunks);
       for (let c = 0; c <= chunks; c++) bounds[c] = b[c];
-      Atomics.store(job, COMPLETED, 0);
-      Atomics.store(job, NCHUNKS, chunks);
       publish(kernel, args);
       let mine = 0;
       try {
-        for (let c = claim(job, seq); c >= 0; c = claim(job, seq)) {
+        for (let c = claim(word, seq, 0); c >= 0; c = claim(word, seq, 0)) {
           mine++;
           own(bounds[c], bounds[c + 1]);
         }
       } finally {
         // If `own` threw, take the chunks left so that nobody waits for them.
-        for (let c = claim(job, seq); c >= 0; c = claim(job, seq)) mine++;
+        for (let c = claim(word, seq, 0); c >= 0; c = claim(word, seq, 0)) mine++;
         // Chunks that a helper holds must finish before anyone touches the data again.
         Atomics.add(job, COMPLETED, mine);
-        for (let spin = 0; ; spin++) {
+        for (const t0 = performance.now(); ; ) {
           const done = Atomics.load(job, COMPLETED);
           if (done >= chunks) break;
-          if (spin >= SPIN) Atomics.wait(job, COMPLETED, done, 50);
+          if (performance.now() - t0 > SPIN_MS) Atomics.wait(job, COMPLETED, done, 50);
         }
       }
       return ctrls.map((c) => Atomics.load(c, PART) === seq);
@@ -272,3 +288,35 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
     close,
   };
 }
+
+/**
+ * Chooses, pass after pass, between running on the team and running on the calling thread
+ * alone, by measured speed: on a machine whose cores are busy with other work (or are two
+ * hyper-threads of one core), a team can be slower than one thread. It tracks the time per unit
+ * of work of each mode (exponential average) and re-measures the mode not in use every
+ * `probeEvery` passes, so a wrong choice costs a few percent at most.
+ */
+export class ModeChooser {
+  private rate: [number, number] = [NaN, NaN]; // seconds per unit of work: [alone, team]
+  private count = 0;
+  constructor(private readonly probeEvery = 32) {}
+
+  /** True to run the next pass on the team. */
+  useTeam(): boolean {
+    this.count++;
+    const [alone, team] = this.rate;
+    if (Number.isNaN(team)) return true;
+    if (Number.isNaN(alone)) return this.count < 4; // a few team passes, then one measured alone
+    const best = team <= alone;
+    return this.count % this.probeEvery === 0 ? !best : best;
+  }
+
+  /** Records a pass: mode, elapsed milliseconds, work units. */
+  record(team: boolean, ms: number, work: number): void {
+    if (!(work > 0)) return;
+    const i = team ? 1 : 0;
+    const r = ms / work;
+    this.rate[i] = Number.isNaN(this.rate[i]) ? r : 0.7 * this.rate[i] + 0.3 * r;
+  }
+}
+

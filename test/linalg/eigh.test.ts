@@ -226,8 +226,8 @@ test("eigh: tiny and huge scales (1e-305 .. 1e305) keep full relative accuracy",
   }
 });
 
-test("eigh: threaded reduction agrees with the serial one", { skip: !teamsAvailable() && "no worker threads here" }, () => {
-  const n = 300;
+test("eigh: threaded run (reduction, forming Q, rotations) agrees with the serial one", { skip: !teamsAvailable() && "no worker threads here" }, () => {
+  const n = 400; // large enough for every phase to use the helpers
   const rng = hostRng(14);
   const l = Array.from({ length: n }, () => rng.normal());
   const A = fromEigen(randomOrthogonal(n, rng), l);
