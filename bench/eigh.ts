@@ -2,17 +2,17 @@
  * Benchmark: all eigenvalues of random symmetric matrices, curvlab's eigh (pure TypeScript) against
  * LAPACK through numpy.linalg.eigvalsh, on the same matrices, in the same run.
  *
- *   node --import tsx bench/eigh.ts [--sizes 500,1000,2000] [--reps 5] [--seed 1] [--threads T] [--single]
+ *   npm run bench -- --only eigh        (through bench/run.ts, into BENCHMARKS.md)
+ *   node --import tsx bench/eigh.ts     (alone)
  *
- * --threads T sets curvlab's threads (default: its own choice); --single runs both sides on one
- * thread (curvlab threads = 1, OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = 1).
+ * Two variants, each in its own process: both sides with their default threads, and both on one
+ * thread (curvlab threads = 1; OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = 1 for
+ * numpy). Target (foundation issue): at most 4x LAPACK's time at n = 2000.
  *
  * Each matrix (standard Gaussian entries, symmetric) is written as raw float64 to a temporary
  * file that a long-lived Python peer (bench/peers/eigh_numpy.py) loads. Runs are interleaved, one
  * numpy call then one curvlab call, after one warm-up each, so that both see the same machine
- * load; the medians and their ratio are reported. Prints one JSON object:
- * { machine: { cpu, cores }, date, node, numpy, rows: [{ n, curvlab_s, numpy_s, ratio,
- * max_abs_diff, curvlab_threads }] }. Requires python3 with numpy.
+ * load; the medians and their ratio are reported. Requires python3 with numpy.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +23,13 @@ import { fileURLToPath } from "node:url";
 import { hostRng } from "../src/engine/host-rng.ts";
 import { randomSymmetric } from "../src/linalg/dense-matrix.ts";
 import { eigh } from "../src/linalg/eigh.ts";
+import type { BenchContext, BenchResult, BenchVariant } from "./lib/contract.ts";
+import { runIfMain } from "./lib/harness.ts";
+
+export const variants: readonly BenchVariant[] = [
+  { label: "default threads", env: {} },
+  { label: "one thread", env: { CURVLAB_EIGH_SINGLE: "1", OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" } },
+];
 
 interface Args {
   sizes: number[];
@@ -30,27 +37,6 @@ interface Args {
   seed: number;
   threads?: number;
   single: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [500, 1000, 2000], reps: 5, seed: 1, single: false };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i];
-    if (key === "--single") {
-      args.single = true;
-      args.threads = 1;
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`${key}: missing value`);
-    if (key === "--sizes") args.sizes = value.split(",").map((s) => parseInt(s, 10));
-    else if (key === "--reps") args.reps = parseInt(value, 10);
-    else if (key === "--seed") args.seed = parseInt(value, 10);
-    else if (key === "--threads") args.threads = parseInt(value, 10);
-    else throw new Error(`unknown option ${key} (expected --sizes, --reps, --seed, --threads, --single)`);
-  }
-  if (args.sizes.some((n) => !(n > 0)) || !(args.reps > 0)) throw new Error("--sizes and --reps must be positive integers");
-  return args;
 }
 
 /** A line-oriented JSON client for the Python peer. */
@@ -92,8 +78,11 @@ function cpuModel(): string {
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const single = process.env.CURVLAB_EIGH_SINGLE === "1";
+  const args: Args = ctx.quick
+    ? { sizes: [500, 1000], reps: 3, seed: 1, single, threads: single ? 1 : undefined }
+    : { sizes: [500, 1000, 2000], reps: 5, seed: 1, single, threads: single ? 1 : undefined };
   const dir = mkdtempSync(join(tmpdir(), "curvlab-eigh-bench-"));
   const peer = startPeer(args.single);
   try {
@@ -131,26 +120,19 @@ async function main(): Promise<void> {
         ratio: +(curvlab / np).toPrecision(3),
         max_abs_diff: maxAbsDiff,
         curvlab_threads: threads,
-        curvlab_runs_s: ours.map((x) => +x.toPrecision(4)),
-        numpy_runs_s: theirs.map((x) => +x.toPrecision(4)),
       });
-      process.stderr.write(`n=${n}: curvlab ${curvlab.toFixed(3)} s, numpy ${np.toFixed(3)} s\n`);
+      ctx.log(`n=${n}: curvlab ${curvlab.toFixed(3)} s, numpy ${np.toFixed(3)} s`);
     }
-    const out = {
-      machine: { cpu: cpuModel(), cores: availableParallelism() },
-      date: new Date().toISOString(),
-      node: process.version,
-      numpy,
-      single_thread: args.single,
-      reps: args.reps,
-      seed: args.seed,
-      rows,
+    return {
+      title: "All eigenvalues of a dense symmetric matrix: curvlab eigh vs LAPACK (numpy.linalg.eigvalsh)",
+      summary: `Random symmetric matrices (Gaussian entries, seed ${args.seed}), the same bytes for both; medians of ${args.reps} interleaved runs after a warm-up. ${args.single ? "Both sides on one thread." : "Both sides with their default threads."} Target: at most 4x at n = 2000.`,
+      tables: [{ title: `${args.single ? "one thread" : "default threads"} (${cpuModel()}, ${availableParallelism()} cores)`, rows }],
+      peers: { numpy: `${String(numpy.numpy ?? "")}, LAPACK: ${String(numpy.lapack ?? "?")} ${String(numpy.lapack_version ?? "")}`.trim() },
     };
-    console.log(JSON.stringify(out, null, 2));
   } finally {
     peer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+runIfMain(import.meta.url);
