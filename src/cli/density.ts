@@ -1,7 +1,7 @@
 /** `curvlab density`: the spectral density of a curvature operator by stochastic Lanczos quadrature. */
 import { spectralDensity, SLQ_DEFAULTS, type SpectralDensity } from "../linalg/slq.ts";
 import { lineChart } from "../report/figures.ts";
-import { fmt, matrixFreeOptions, runMatrixFree, type MatrixFreeCommand } from "./matrix-free.ts";
+import { fmt, matrixFreeOptions, type MatrixFreeCommand } from "./matrix-free.ts";
 
 export const densityCommand: MatrixFreeCommand = {
   name: "density",

@@ -5,12 +5,11 @@
  * H = G + sum_i (dL/df_i) grad^2 f_i, and carries the outliers of the Hessian spectrum in
  * Sagun et al. (2017). For cross-entropy it also equals the (true) Fisher information.
  */
-import { makeOperator, type LinearOperator } from "./operator.ts";
+import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
 import { describeProblem } from "./hessian.ts";
 import { linearizeOutputs } from "./output-linearization.ts";
 import type { LossProblem } from "./problem.ts";
 import { lossOutputHvp } from "../nn/loss.ts";
-import type { Array } from "../engine/jax.ts";
 
 export function ggnOperator(problem: LossProblem): LinearOperator {
   const lin = linearizeOutputs(problem);
@@ -18,15 +17,7 @@ export function ggnOperator(problem: LossProblem): LinearOperator {
     problem.model.size,
     problem.dtype,
     `Gauss-Newton matrix of the ${describeProblem(problem)}`,
-    (v) => {
-      let acc: Array | null = null;
-      for (const b of lin.batches) {
-        const u = lossOutputHvp(problem.loss, b.outputs.ref, b.jvp(v), problem.n);
-        const gv = b.vjp(u);
-        acc = acc ? acc.add(gv) : gv;
-      }
-      return acc!;
-    },
+    (v) => sumOver(lin.batches, (b) => b.vjp(lossOutputHvp(problem.loss, b.outputs.ref, b.jvp(v), problem.n))),
     () => lin.dispose(),
   );
 }

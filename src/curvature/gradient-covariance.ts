@@ -6,12 +6,11 @@
  * Matrix-free through g_i = J_i^T r_i, r_i = dloss_i/df_i: F v = (1/N) sum_i J_i^T r_i (r_i . J_i v),
  * one forward-mode and one reverse-mode replay per batch, never forming a per-example gradient.
  */
-import { makeOperator, type LinearOperator } from "./operator.ts";
+import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
 import { describeProblem } from "./hessian.ts";
 import { linearizeOutputs } from "./output-linearization.ts";
 import { gradient, type LossProblem } from "./problem.ts";
 import { lossOutputGradient } from "../nn/loss.ts";
-import type { Array } from "../engine/jax.ts";
 
 export interface GradientCovarianceOptions {
   /** Subtract the mean gradient (default true). */
@@ -41,15 +40,12 @@ function gradientSecondMoment(problem: LossProblem, centered: boolean, descripti
     problem.dtype,
     description,
     (v) => {
-      let acc: Array | null = null;
-      lin.batches.forEach((b, k) => {
+      const fv = sumOver(lin.batches, (b, k) => {
         const r = residuals[k];
         const s = r.ref.mul(b.jvp(v)).sum(-1, { keepdims: true });
-        const fv = b.vjp(r.ref.mul(s).div(problem.n));
-        acc = acc ? acc.add(fv) : fv;
+        return b.vjp(r.ref.mul(s).div(problem.n));
       });
-      if (mean) acc = acc!.sub(mean.ref.mul(mean.ref.mul(v.ref).sum()));
-      return acc!;
+      return mean ? fv.sub(mean.ref.mul(mean.ref.mul(v.ref).sum())) : fv;
     },
     () => {
       lin.dispose();

@@ -17,7 +17,7 @@
  *   residuals do not fit in memory.
  */
 import { grad, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
-import { makeOperator, type LinearOperator } from "./operator.ts";
+import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
 import { batchLoss, type LossProblem } from "./problem.ts";
 
 export type HvpMethod = "linearize" | "relinearize";
@@ -46,26 +46,17 @@ export function hessianOperator(problem: LossProblem, opts: HessianOptions = {})
       problem.model.size,
       problem.dtype,
       description,
-      (v) => {
-        let acc: Array | null = null;
-        for (const lin of lins) {
-          const hv = lin(v.ref);
-          acc = acc ? acc.add(hv) : hv;
-        }
-        return acc!;
-      },
+      (v) => sumOver(lins, (lin) => lin(v.ref)),
       () => lins.forEach((f) => f.dispose()),
     );
   }
-  return makeOperator(problem.model.size, problem.dtype, description, (v) => {
-    let acc: Array | null = null;
-    for (const b of problem.batches) {
+  return makeOperator(problem.model.size, problem.dtype, description, (v) =>
+    sumOver(problem.batches, (b) => {
       const [g, lin] = linearize(gradAt(b), [problem.theta.ref]);
       g.dispose();
       const hv = lin(v.ref);
       lin.dispose();
-      acc = acc ? acc.add(hv) : hv;
-    }
-    return acc!;
-  });
+      return hv;
+    }),
+  );
 }

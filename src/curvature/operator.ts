@@ -21,6 +21,17 @@ export interface LinearOperator {
   dispose(): void;
 }
 
+/** The sum of f(item) over items (device arrays; f's results are consumed). */
+export function sumOver<T>(items: readonly T[], f: (item: T, index: number) => Array): Array {
+  let acc: Array | null = null;
+  items.forEach((item, i) => {
+    const term = f(item, i);
+    acc = acc ? acc.add(term) : term;
+  });
+  if (!acc) throw new Error("sumOver: no items");
+  return acc;
+}
+
 /** Wraps a matvec function with a counter. */
 export function makeOperator(
   size: number,

@@ -11,6 +11,7 @@ import { gather } from "../data/batches.ts";
 import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, type LossName } from "../nn/loss.ts";
 import { InputError } from "../errors.ts";
+import { sumOver } from "./operator.ts";
 
 export interface DeviceBatch {
   /** Inputs [n, ...inputShape]. */
@@ -129,13 +130,9 @@ export async function evaluate(problem: LossProblem): Promise<{ loss: number; ac
 /** Gradient of the dataset loss at theta (a new device vector). */
 export function gradient(problem: LossProblem): Array {
   const f = jit(grad(batchLoss(problem)));
-  let total: Array | null = null;
-  for (const b of problem.batches) {
-    const g = f(problem.theta.ref, b.x.ref, b.targets.ref);
-    total = total ? total.add(g) : g;
-  }
+  const total = sumOver(problem.batches, (b) => f(problem.theta.ref, b.x.ref, b.targets.ref));
   f.dispose();
-  return total!;
+  return total;
 }
 
 export async function gradientHost(problem: LossProblem): Promise<Float32Array | Float64Array> {

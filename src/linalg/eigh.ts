@@ -42,7 +42,6 @@ import {
   serialRunner,
   teamPassRunner,
   tridiagonalize,
-  type PassRunner,
   type Tridiagonal,
 } from "./householder-tridiagonal.ts";
 import { applyRotations, tridiagonalEigen, tridiagonalEigenvalues, type RotationApplier } from "./tridiagonal-eigen.ts";

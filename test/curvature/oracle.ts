@@ -31,7 +31,6 @@ export async function denseOracle(problem: LossProblem): Promise<DenseOracle> {
   // jax-js's jacfwd stacks the tangent axis first: [P, N*c]; transpose to the usual [N*c, P].
   const J = Float64Array.from(await jacfwd((q: Array) => model.apply(q, x.ref).reshape([N * c]))(problem.theta.ref).transpose().data());
   const f = Float64Array.from(await model.apply(problem.theta.ref, x.ref).data());
-  const T = Float64Array.from(await t.ref.data());
   // Per-example losses' gradients, [N, P].
   const perExample = (q: Array) => {
     const out = model.apply(q, x.ref);
