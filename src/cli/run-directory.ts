@@ -21,11 +21,22 @@ function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
+/** The settings that differ, as "key: saved -> wanted" (whole objects when they are not records). */
+function describeDifference(saved: unknown, wanted: unknown, prefix = ""): string {
+  const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isRecord(saved) || !isRecord(wanted)) return `${prefix || "settings"}: ${JSON.stringify(saved)} -> ${JSON.stringify(wanted)}`;
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(wanted)])];
+  return keys
+    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(wanted[k]))
+    .map((k) => describeDifference(saved[k], wanted[k], prefix ? `${prefix}.${k}` : k))
+    .join("; ");
+}
+
 /**
  * Opens DIR for `settings` (plain JSON): creates it, or checks that the settings it was started
  * with are the same. Returns the journal and whether earlier work was found.
  */
-export function openRunDirectory(dir: string, settings: unknown): { journal: Journal; resumed: boolean } {
+export function openRunDirectory(dir: string, settings: unknown, input = `--resume ${dir}`): { journal: Journal; resumed: boolean } {
   const runFile = join(dir, "run.json");
   const wanted = JSON.stringify(settings);
   let resumed = false;
@@ -34,10 +45,10 @@ export function openRunDirectory(dir: string, settings: unknown): { journal: Jou
     try {
       saved = JSON.parse(readFileSync(runFile, "utf8"));
     } catch {
-      throw new InputError(`--resume ${dir}`, "run.json is unreadable; remove the directory to start over");
+      throw new InputError(input, "run.json is unreadable; remove the directory to start over");
     }
     if (JSON.stringify(saved) !== wanted) {
-      throw new InputError(`--resume ${dir}`, `was started with other settings (${JSON.stringify(saved)}); use another directory or the same options`);
+      throw new InputError(input, `was started with other settings (${describeDifference(saved, settings)}); use another directory or the same options`);
     }
     resumed = true;
   } else {

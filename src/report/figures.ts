@@ -27,16 +27,17 @@ export const FIGURE_FONT = "Roboto, 'Helvetica Neue', Arial, sans-serif";
 export const PANEL_WIDTH = 380;
 export const PANEL_HEIGHT = 240;
 
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+/** The Vega-Lite schema every spec names. */
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 /**
  * Label format for explicit tick values (0.001, 0.5, 10, 200). The precision must be explicit:
  * with a bare "~g", Vega derives it from the tick spacing and writes 10 as "1e+1".
  */
-const TICK_FORMAT = ".4~g";
+export const TICK_FORMAT = ".4~g";
 
 /** Shared look: larger type than Vega-Lite's defaults (readable when printed), light grid. */
-function paperConfig() {
+export function paperConfig() {
   return {
     font: FIGURE_FONT,
     background: "white",
@@ -206,7 +207,7 @@ export interface EigenvalueHistogramOptions {
 }
 
 /** 3 significant digits, with a true minus sign (as on the axes). */
-const fmt = (x: number) => Number(x.toPrecision(3)).toString().replaceAll("-", "\u2212");
+export const fmt = (x: number) => Number(x.toPrecision(3)).toString().replaceAll("-", "\u2212");
 
 /** Rows of the inline data: only non-empty bins become bars. */
 function barRows(bins: readonly HistogramBin[]) {

@@ -23,10 +23,13 @@ import { useFontMetrics } from "./text-metrics.ts";
 
 export type { TopLevelSpec };
 
-/** Vega-Lite spec -> SVG text (the CSS size is the spec's layout size). */
+/**
+ * Vega-Lite spec -> SVG text (the CSS size is the spec's layout size). The spec is left as it was:
+ * Vega tags and extends the rows of inline data it ingests, so it is given a copy.
+ */
 export async function toSvg(spec: TopLevelSpec): Promise<string> {
   installTextMetrics();
-  const vgSpec = compile(spec).spec;
+  const vgSpec = compile(structuredClone(spec)).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   try {
     return await view.toSVG();

@@ -172,3 +172,10 @@ test("writeFigure: writes name.svg and name.png whole, leaves no temporary files
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("toSvg leaves the spec as it was (Vega extends the data rows it ingests)", async () => {
+  const spec = histSpec();
+  const copy = JSON.parse(JSON.stringify(spec));
+  await toSvg(spec);
+  assert.deepStrictEqual(spec, copy);
+});
