@@ -1,5 +1,6 @@
 /**
- * Benchmark: all eigenvalues of random symmetric matrices, curvlab's eigh (pure TypeScript) against
+ * Benchmark: all eigenvalues of random symmetric matrices, curvlab's eigh (TypeScript with
+ * hand-written WebAssembly SIMD kernels for the reduction) against
  * LAPACK through numpy.linalg.eigvalsh, on the same matrices, in the same run.
  *
  *   npm run bench -- --only eigh        (through bench/run.ts, into BENCHMARKS.md)

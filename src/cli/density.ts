@@ -15,7 +15,7 @@ export const densityCommand: MatrixFreeCommand = {
   }),
   examples: [
     "curvlab density --model mlp:784-128-10:tanh --data mnist:n=1000 --probes 10 --steps 80 --out out/density",
-    "curvlab density --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/quick --operator ggn --log --json",
+    "curvlab density --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --operator ggn --log --json",
   ],
   settings: (o) => ({ probes: o.probes, steps: o.steps, sigma: o.sigma ?? null, grid: o.grid, log: !!o.log, seed: o.seed }),
   async run({ opts, op, journal, bar }) {

@@ -17,7 +17,7 @@ export const diagCommand: MatrixFreeCommand = {
     method: { type: "string", help: "estimator", choices: METHODS, default: "xdiag" },
     matvecs: { type: "int", help: "products to spend (not used by exact)", default: 100 },
   }),
-  examples: ["curvlab diag --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/quick --method exact --out out/diag"],
+  examples: ["curvlab diag --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --method exact --out out/diag"],
   settings: (o) => ({ method: o.method, matvecs: o.method === "exact" ? null : o.matvecs, seed: o.seed }),
   async run({ opts, setup, op, journal, bar }) {
     const method = opts.method as Method;

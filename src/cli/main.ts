@@ -15,6 +15,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  study: {
+    summary: "reproduce a study from one command, with a report (hessian: Sagun et al. 2017)",
+    run: async (argv) => (await import("./study.ts")).studyCommand(argv),
+  },
   train: {
     summary: "train a model on a dataset; write a checkpoint (safetensors + JSON)",
     run: async (argv) => (await import("./train.ts")).trainCommand(argv),

@@ -25,7 +25,7 @@ export const spectrumCommand: MatrixFreeCommand = {
   }),
   examples: [
     "curvlab spectrum --model mlp:784-128-10:tanh --data mnist:n=1000 --top 10 --json",
-    "curvlab spectrum --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/quick --bottom 5 --dtype float64",
+    "curvlab spectrum --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --bottom 5 --dtype float64",
   ],
   settings: (o) => ({ top: o.top ?? null, bottom: o.bottom ?? null, magnitude: o.magnitude ?? null, method: o.method, tol: o.tol ?? null, maxSteps: o["max-steps"] ?? null, seed: o.seed }),
   async run({ opts, setup, op, journal, bar }) {

@@ -6,10 +6,15 @@
  *  1. Only the LOWER triangle of A is read (like numpy's eigh / eigvalsh default UPLO='L'); the
  *     strict upper triangle is ignored. It is copied into packed storage and scaled into a safe
  *     range when its largest entry is tiny or huge (as dsyev does).
- *  2. Householder reduction to tridiagonal form T = Q^T A Q, one fused pass over the trailing
+ *  2. Householder reduction to tridiagonal form T = Q^T A Q. For n >= 96 where WebAssembly
+ *     SIMD exists (Node 20, current browsers): the blocked reduction of LAPACK dsytrd (panels of
+ *     32 steps: a read-only symmetric product per step, then one rank-64 update per panel) on
+ *     hand-written f64x2 kernels (blocked-tridiagonal.ts, tridiagonal-wasm-kernels.ts).
+ *     Otherwise: the unblocked reduction in plain JavaScript, one fused pass over the trailing
  *     triangle per step (householder-tridiagonal.ts). For n >= 1500 the passes are split, in
  *     chunks of rows claimed dynamically, across worker threads where Node's worker_threads are
- *     available (row-team.ts); so are forming Q and applying the rotations when vectors are asked.
+ *     available (row-team.ts; the Wasm kernels run in the helpers on a shared
+ *     WebAssembly.Memory); so are forming Q and applying the rotations when vectors are asked.
  *  3. Eigenvalues only: the root-free Pal-Walker-Kahan QL/QR (LAPACK dsterf). With vectors:
  *     Q is formed explicitly (dorgtr), then implicit QL/QR with Wilkinson shifts (dsteqr) applies
  *     its rotations to Q's columns (tridiagonal-eigen.ts).
@@ -23,13 +28,16 @@
  * The tests check 1e-12 ||A||_2 for eigenvalues and 1e-12 n for residual and orthogonality.
  *
  * Cost: 4/3 n^3 flops for the reduction plus O(n^2) for eigenvalues; with vectors add 4/3 n^3
- * (forming Q) and about 6 n^3 (rotations). Memory: n(n+1)/2 doubles for the packed copy; with
- * vectors an n x n result (which may be A's own storage with `overwrite: true`).
- * Speed (one thread of a 2-core AMD EPYC virtual machine, quiet): eigenvalues of n = 1000 in
- * 0.31 s and n = 2000 in 2.4 s, about 4x and 4.5x LAPACK (dsyevd through numpy) on one thread;
- * bench/eigh.ts measures it. Scalar JavaScript runs the reduction at about 4.5 Gflop/s (V8
- * checks every typed-array access; no SIMD, no FMA), LAPACK at about 20. With vectors, n = 1000
- * takes about 3 s (forming Q and the rotations dominate): practical up to n of 1000-2000.
+ * (forming Q) and about 6 n^3 (rotations). Memory: about n^2 doubles for the blocked reduction's
+ * working copy (n(n+1)/2 for the packed one of the unblocked path), plus n(n+1)/2 for the
+ * reflectors with vectors, and an n x n result (which may be A's own storage with `overwrite`).
+ * Speed (one thread of a 2-core AMD EPYC virtual machine shared with other work, CPU time):
+ * eigenvalues of n = 1000 in about 0.18 s and n = 2000 in about 1.2 s, about 2.2x LAPACK
+ * (dsyevd through numpy) on one thread, where the unblocked JavaScript reduction was 5.4x and
+ * 5.7x; bench/eigh.ts measures it against LAPACK, both sides in the same run. The Wasm kernels run at about 10-12 Gflop/s (the
+ * symmetric product is bound by memory traffic, the rank-2k update by 128-bit SIMD without FMA),
+ * scalar JavaScript at about 4.5, LAPACK at about 20. With vectors, n = 1000 takes about 3 s
+ * (forming Q and the rotations, still in JavaScript, dominate): practical up to n of 1000-2000.
  */
 import { InputError } from "../errors.ts";
 import type { DenseMatrix } from "./dense-matrix.ts";
@@ -44,6 +52,16 @@ import {
   tridiagonalize,
   type Tridiagonal,
 } from "./householder-tridiagonal.ts";
+import {
+  blockedTridiagonalize,
+  createWorkspace,
+  loadLower,
+  packedReflectors,
+  scaleStored,
+  teamBlockedRunner,
+  wasmTeamKernel,
+  type BlockedWorkspace,
+} from "./blocked-tridiagonal.ts";
 import { applyRotations, tridiagonalEigen, tridiagonalEigenvalues, type RotationApplier } from "./tridiagonal-eigen.ts";
 import { hardwareThreads, ModeChooser, openSession, sharedFloat64, teamsAvailable, type TeamArg } from "./row-team.ts";
 
@@ -106,17 +124,25 @@ export function eigh(A: DenseMatrix, options: EighOptions = {}): EighResult {
   const threads = chooseThreads(n, requested);
   const data = A.data;
 
-  // 1. Packed upper copy of the lower triangle (row k of P = column k of A below the diagonal).
+  // 1.-2. Copy of the lower triangle, scaled into the safe range, and its reduction: blocked on
+  // WebAssembly SIMD where available, else the unblocked JavaScript reduction on packed storage.
   const size = (n * (n + 1)) / 2;
-  const P = threads > 1 ? sharedFloat64(size) : new Float64Array(size);
-  const anrm = packLower(data, n, P);
+  let P: Float64Array;
+  let T: Tridiagonal & { threads: number };
   let sigma = 1;
-  if (anrm > 0 && anrm < RMIN) sigma = RMIN / anrm;
-  else if (anrm > RMAX) sigma = RMAX / anrm;
-  if (sigma !== 1) for (let i = 0; i < size; i++) P[i] *= sigma;
-
-  // 2. Reduction.
-  const T = reduce(P, n, threads);
+  const ws = n >= MIN_BLOCKED_N ? createWorkspace(n, { threads, shared: threads > 1 }) : null;
+  if (ws) {
+    sigma = safeScale(loadLower(ws, data));
+    if (sigma !== 1) scaleStored(ws, sigma);
+    T = reduceBlocked(ws, threads);
+    P = vectors ? packedReflectors(ws, threads > 1 ? sharedFloat64(size) : new Float64Array(size)) : new Float64Array(0);
+  } else {
+    // Packed upper copy (row k of P = column k of A below the diagonal).
+    P = threads > 1 ? sharedFloat64(size) : new Float64Array(size);
+    sigma = safeScale(packLower(data, n, P));
+    if (sigma !== 1) for (let i = 0; i < size; i++) P[i] *= sigma;
+    T = reduce(P, n, threads);
+  }
 
   // 3. Tridiagonal eigenproblem.
   const values = T.d;
@@ -139,10 +165,35 @@ export function eigh(A: DenseMatrix, options: EighOptions = {}): EighResult {
   };
 }
 
+/** dsyev's scaling: the factor that brings max |a_ij| = anrm into [RMIN, RMAX] (1 if it is). */
+function safeScale(anrm: number): number {
+  if (anrm > 0 && anrm < RMIN) return RMIN / anrm;
+  if (anrm > RMAX) return RMAX / anrm;
+  return 1;
+}
+
 // Kernels that helper threads may run, by index (one team of workers serves every phase).
 const TEAM_KEY = "curvlab-eigh";
-const KERNELS = [fusedRows, applyRotations, formQAccumulate, formQUpdate];
-const K_FUSED = 0, K_ROTATE = 1, K_ACCUMULATE = 2, K_UPDATE = 3;
+const KERNELS = [fusedRows, applyRotations, formQAccumulate, formQUpdate, wasmTeamKernel];
+const K_FUSED = 0, K_ROTATE = 1, K_ACCUMULATE = 2, K_UPDATE = 3, K_WASM = 4;
+/** From this n on, the blocked WebAssembly reduction (below it the unblocked one is as fast). */
+const MIN_BLOCKED_N = 96;
+
+/** Blocked reduction on the workspace, split across `threads` threads where possible. */
+function reduceBlocked(ws: BlockedWorkspace, threads: number): Tridiagonal & { threads: number } {
+  if (threads > 1) {
+    const session = openSession(TEAM_KEY, KERNELS, Array.from({ length: threads - 1 }, () => [ws.memory, ws.module]));
+    if (session) {
+      try {
+        return { ...blockedTridiagonalize(ws, teamBlockedRunner(ws, session, K_WASM)), threads };
+      } finally {
+        session.close();
+      }
+    }
+  }
+  return { ...blockedTridiagonalize(ws), threads: 1 };
+}
+
 /** Below this many rotation-row updates a sweep is applied by the calling thread alone. */
 const MIN_ROTATION_WORK = 100_000;
 

@@ -17,6 +17,10 @@
  * accesses per flop is what makes this fast. The pass can be split by rows across worker
  * threads (see row-team.ts); each thread then accumulates its own copy of y.
  *
+ * Where WebAssembly SIMD exists, eigh uses this reduction only for small n (below 96) and the
+ * blocked one (blocked-tridiagonal.ts) otherwise; this file stays the portable path, and formQ
+ * here serves both.
+ *
  * Cost: 4/3 n^3 flops, like dsytrd. Backward stable: the computed T is exactly orthogonally
  * similar to A + E with ||E||_2 <= c n eps ||A||_2 (Wilkinson; GVL section 8.3).
  *

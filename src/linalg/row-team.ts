@@ -8,13 +8,14 @@
  *
  * How: helpers are Node `worker_threads` compiled from the source text of self-contained kernel
  * functions (no imports, no references outside their own body). A session shares a list of
- * arrays (on SharedArrayBuffers) with each helper once. Each command then publishes a kernel
- * number, its arguments (numbers, or references to the session's arrays) and the boundaries of a
- * few chunks of rows; the caller claims chunks from the front and the helpers from the back of
- * the list, one at a time, until none is left. This is dynamic scheduling (a helper that the OS
- * does not run, on a busy machine, costs at most the chunk it holds, never a fixed half of the
- * work) that still keeps each thread on mostly the same rows from one pass to the next, so that
- * they stay in its own caches. The caller blocks with Atomics.wait, which Node allows on its main
+ * arrays (on SharedArrayBuffers; also shared WebAssembly memories and compiled modules, so that
+ * kernels can run Wasm code on shared data) with each helper once. Each command then publishes a
+ * kernel number, its arguments (numbers, or references to the session's arrays) and the
+ * boundaries of a few chunks of rows; the caller claims chunks from the front and the helpers
+ * from the back of the list, one at a time, until none is left. This is dynamic scheduling (a
+ * helper that the OS does not run, on a busy machine, costs at most the chunk it holds, never a
+ * fixed half of the work) that still keeps each thread on mostly the same rows from one pass to
+ * the next, so that they stay in its own caches. The caller blocks with Atomics.wait, which Node allows on its main
  * thread.
  *
  * Kernel convention: kernel(...args, r0, r1, first), where [r0, r1) is the chunk and `first` is
@@ -23,7 +24,9 @@
  *
  * Where helpers are not available (browsers, runtimes without `process.getBuiltinModule`, a
  * helper that does not answer the start-up handshake), `openSession` returns null and callers run
- * serially. Helpers are unref'd: they never keep a process alive.
+ * serially. Helpers are unref'd: they never keep a process alive. A kernel that throws in a
+ * helper makes `run` throw (the chunk is not redone) and the team is rebuilt on next use, so a
+ * failure is never a hang.
  */
 import type { Worker } from "node:worker_threads";
 
@@ -31,7 +34,23 @@ import type { Worker } from "node:worker_threads";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TeamKernel = (...args: any[]) => void;
 
-/** A kernel argument: a number, or `{ array: i }` for the i-th array of the helper's session. */
+/**
+ * What a session may share with a helper: arrays on SharedArrayBuffers, shared WebAssembly
+ * memories (their buffers are SharedArrayBuffers), and compiled WebAssembly modules (so that a
+ * kernel can instantiate them on a shared memory).
+ */
+export type SessionValue = Float64Array | WebAssembly.Memory | WebAssembly.Module;
+
+/** True for values that can be shared with a helper (see SessionValue). */
+function sharable(x: SessionValue): boolean {
+  if (typeof WebAssembly === "object") {
+    if (x instanceof WebAssembly.Module) return true;
+    if (x instanceof WebAssembly.Memory) return x.buffer instanceof SharedArrayBuffer;
+  }
+  return x instanceof Float64Array && x.buffer instanceof SharedArrayBuffer;
+}
+
+/** A kernel argument: a number, or `{ array: i }` for the i-th value of the helper's session. */
 export type TeamArg = number | { readonly array: number };
 
 // Per-helper control words (Int32Array on a SharedArrayBuffer).
@@ -40,6 +59,7 @@ const STATE = 1; // session handshake: 0 pending, 1 helper ready, 2 cancelled by
 const CMD = 2; // kernel index, or -1 to end the session
 const NARGS = 3; // number of arguments
 const PART = 4; // last command in which this helper took a chunk
+const FAILED = 5; // set by a helper whose kernel threw (the chunk then counts as done, undone)
 const CTRL_WORDS = 8;
 // Job words shared by all threads of a session (the claim word is a separate BigInt64Array).
 const COMPLETED = 0; // chunks finished
@@ -104,7 +124,11 @@ parentPort.on("message", (msg) => {
       if (list[na + 2] === 1) Atomics.store(ctrl, ${PART}, s);
       list[na] = bounds[c];
       list[na + 1] = bounds[c + 1];
-      kernel.apply(null, list);
+      try {
+        kernel.apply(null, list);
+      } catch (e) {
+        Atomics.store(ctrl, ${FAILED}, 1); // the caller throws; never leave it waiting
+      }
       list[na + 2] = 0;
       Atomics.add(job, ${COMPLETED}, 1);
       Atomics.notify(job, ${COMPLETED});
@@ -191,13 +215,14 @@ export interface Session {
 
 /**
  * Opens a session on the team `key`, whose kernels are fixed when it is first created (use one
- * key per kernel list). `arrays[h]` are the shared arrays that helper h receives. Returns null
- * where helpers cannot be used; the caller then runs serially.
+ * key per kernel list). `arrays[h]` are the shared values (see SessionValue) that helper h
+ * receives, once per session. Returns null where helpers cannot be used; the caller then runs
+ * serially.
  */
-export function openSession(key: string, kernels: readonly TeamKernel[], arrays: readonly (readonly Float64Array[])[]): Session | null {
+export function openSession(key: string, kernels: readonly TeamKernel[], arrays: readonly (readonly SessionValue[])[]): Session | null {
   const helpers = arrays.length;
   if (helpers === 0 || !teamsAvailable()) return null;
-  for (const list of arrays) for (const a of list) if (!(a.buffer instanceof SharedArrayBuffer)) return null;
+  for (const list of arrays) for (const a of list) if (!sharable(a)) return null;
   const team = getTeam(key, kernels, helpers);
   if (!team) return null;
   const job = new Int32Array(new SharedArrayBuffer(JOB_WORDS * 4));
@@ -282,6 +307,11 @@ export function openSession(key: string, kernels: readonly TeamKernel[], arrays:
           if (done >= chunks) break;
           if (performance.now() - t0 > SPIN_MS) Atomics.wait(job, COMPLETED, done, 50);
         }
+      }
+      if (ctrls.some((c) => Atomics.load(c, FAILED) !== 0)) {
+        team.broken = true;
+        close();
+        throw new Error("row-team: a helper's kernel failed");
       }
       return ctrls.map((c) => Atomics.load(c, PART) === seq);
     },

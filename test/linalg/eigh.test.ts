@@ -115,9 +115,9 @@ test("eigh: 1-D Laplacian (tridiagonal input) has eigenvalues 2 - 2 cos(k pi / (
     if (i + 1 < n) A.data[i * n + i + 1] = A.data[(i + 1) * n + i] = -1;
   }
   const want = sorted(Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1))));
-  assert.ok(maxDiff(eigvalsh(A), want) <= TOL * 4);
+  assert.ok(maxDiff(eigvalsh(A), want) <= TOL * 4, "maxDiff(eigvalsh(A), want) <= TOL * 4");
   const r = eigh(A, { vectors: true });
-  assert.ok(maxDiff(r.values, want) <= TOL * 4);
+  assert.ok(maxDiff(r.values, want) <= TOL * 4, "maxDiff(r.values, want) <= TOL * 4");
   const { res, orth } = residuals(A, r.vectors!, want);
   assert.ok(res / 4 <= TOL * n && orth <= TOL * n, `residual ${res}, orthogonality ${orth}`);
 });
@@ -132,10 +132,10 @@ test("eigh: n = 0, 1, 2, diagonal and zero matrices", () => {
   assert.deepEqual([...one.vectors!], [1]);
 
   const two = eigh(denseMatrix(2, Float64Array.of(2, 1, 1, 2)), { vectors: true });
-  assert.ok(maxDiff(two.values, [1, 3]) <= 4 * 2 ** -52);
+  assert.ok(maxDiff(two.values, [1, 3]) <= 4 * 2 ** -52, "maxDiff(two.values, [1, 3]) <= 4 * 2 ** -52");
   const v = two.vectors!; // columns: (1, -1)/sqrt2 and (1, 1)/sqrt2 up to sign
-  assert.ok(Math.abs(Math.abs(v[0]) - Math.SQRT1_2) < 1e-15 && Math.abs(v[0] + v[2]) < 1e-15);
-  assert.ok(Math.abs(v[1] - v[3]) < 1e-15);
+  assert.ok(Math.abs(Math.abs(v[0]) - Math.SQRT1_2) < 1e-15 && Math.abs(v[0] + v[2]) < 1e-15, "Math.abs(Math.abs(v[0]) - Math.SQRT1_2) < 1e-15 && Math.abs(v[0] + v[2]) < 1e-15");
+  assert.ok(Math.abs(v[1] - v[3]) < 1e-15, "Math.abs(v[1] - v[3]) < 1e-15");
 
   const d = [3, -1, 0, 7, -1, 2];
   const D = eigh(diagonal(d), { vectors: true });
@@ -144,8 +144,8 @@ test("eigh: n = 0, 1, 2, diagonal and zero matrices", () => {
   assert.ok(res === 0 && orth === 0, "a diagonal matrix is solved exactly (permutation)");
 
   const Z = eigh(denseMatrix(10), { vectors: true });
-  assert.ok(Z.values.every((x) => x === 0));
-  assert.ok(residuals(denseMatrix(10), Z.vectors!, Z.values).orth === 0);
+  assert.ok(Z.values.every((x) => x === 0), "Z.values.every((x) => x === 0)");
+  assert.ok(residuals(denseMatrix(10), Z.vectors!, Z.values).orth === 0, "residuals(denseMatrix(10), Z.vectors!, Z.values).orth === 0");
 });
 
 test("eigh: reads only the lower triangle", () => {
@@ -178,7 +178,7 @@ test("eigh: tiny and huge scales (1e-305 .. 1e305) keep full relative accuracy",
     const r = eigh(As, { vectors: true });
     const got = r.values.map((x) => x / s);
     assert.ok(maxDiff(got, want) <= TOL * 3, `scale ${s}: error ${maxDiff(got, want)}`);
-    assert.ok(residuals(A, r.vectors!, want).orth <= TOL * n);
+    assert.ok(residuals(A, r.vectors!, want).orth <= TOL * n, "residuals(A, r.vectors!, want).orth <= TOL * n");
   }
 });
 
@@ -192,10 +192,10 @@ test("eigh: threaded run (reduction, forming Q, rotations) agrees with the seria
   const par = eigh(A, { threads: 2, vectors: true });
   assert.equal(serial.threads, 1);
   assert.equal(par.threads, 2);
-  assert.ok(maxDiff(par.values, sorted(l)) <= TOL * norm);
-  assert.ok(maxDiff(par.values, serial.values) <= TOL * norm);
+  assert.ok(maxDiff(par.values, sorted(l)) <= TOL * norm, "maxDiff(par.values, sorted(l)) <= TOL * norm");
+  assert.ok(maxDiff(par.values, serial.values) <= TOL * norm, "maxDiff(par.values, serial.values) <= TOL * norm");
   const { res, orth } = residuals(A, par.vectors!, sorted(l));
-  assert.ok(res / norm <= TOL * n && orth <= TOL * n);
+  assert.ok(res / norm <= TOL * n && orth <= TOL * n, "res / norm <= TOL * n && orth <= TOL * n");
 });
 
 test("tridiagonalize + formQ: A = Q T Q^T with Q orthogonal", () => {
@@ -214,7 +214,7 @@ test("tridiagonalize + formQ: A = Q T Q^T with Q orthogonal", () => {
   let err = 0;
   for (let i = 0; i < n * n; i++) err = Math.max(err, Math.abs(QTQt.data[i] - A.data[i]));
   assert.ok(err <= TOL * maxAbs(A) * n, `||Q T Q^T - A||_max = ${err}`);
-  assert.ok(residuals(denseMatrix(n), Q.data, new Float64Array(n)).orth <= TOL * n);
+  assert.ok(residuals(denseMatrix(n), Q.data, new Float64Array(n)).orth <= TOL * n, "residuals(denseMatrix(n), Q.data, new Float64Array(n)).orth <= TOL * n");
 });
 
 test("tridiagonal solvers: graded matrix (QL vs QR direction) and agreement of both variants", () => {
@@ -241,7 +241,7 @@ test("tridiagonal solvers: graded matrix (QL vs QR direction) and agreement of b
     if (i + 1 < n) T.data[i * n + i + 1] = T.data[(i + 1) * n + i] = e[i];
   }
   const { res, orth } = residuals(T, Z, c);
-  assert.ok(res <= TOL * n && orth <= TOL * n);
+  assert.ok(res <= TOL * n && orth <= TOL * n, "res <= TOL * n && orth <= TOL * n");
 });
 
 test("eigh: bad input throws InputError", () => {

@@ -1,0 +1,186 @@
+/**
+ * Part e: small-batch vs large-batch training from the same start (Sagun et al. 2017, section
+ * 4; Keskar et al. 2017 for the sharp / flat debate). Both runs start at the same
+ * initialization with the same learning rate; the large batch gets more epochs so that both
+ * reach similar train losses. Along the straight line theta(alpha) = (1 - alpha) theta_SB +
+ * alpha theta_LB, alpha from -0.5 to 1.5: train loss and accuracy at every alpha, and at a few
+ * points in [0, 1] the top Hessian eigenvalue (Lanczos) and the trace (Hutchinson).
+ *
+ * Barrier = max over alpha in [0, 1] of L(alpha) - max(L(0), L(1)) (0 when the path never rises
+ * above the higher end). It is judged against the depth of the basin, L(init) - min(L(0), L(1)):
+ * the two solutions are "joined by a flat region" when the barrier is below 5% of that depth.
+ * The data decide; the verdict says which way.
+ */
+import { makeProblem, evaluate } from "../../curvature/problem.ts";
+import { curvatureOperator } from "../../curvature/make.ts";
+import { lanczosEigs } from "../../linalg/lanczos.ts";
+import { hutchinsonTrace } from "../../linalg/hutchinson.ts";
+import { pathChart } from "../../report/path-figures.ts";
+import { parseModel } from "../../nn/spec.ts";
+import { cachedData, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
+import type { StudyPart } from "./part.ts";
+import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
+
+export interface PathCurvature {
+  readonly alpha: number;
+  readonly lambdaMax: number;
+  readonly trace: number;
+  readonly traceStandardError: number | null;
+}
+
+export interface PartEData {
+  readonly model: string;
+  readonly data: string;
+  readonly alphas: readonly number[];
+  readonly loss: readonly number[];
+  readonly accuracy: readonly number[];
+  readonly initLoss: number;
+  readonly barrier: number;
+  readonly barrierAlpha: number;
+  readonly depth: number;
+  readonly barrierFraction: number;
+  readonly curvature: readonly PathCurvature[];
+  readonly distance: number;
+}
+
+/** Interpolates host parameter vectors. */
+export function interpolate(a: ArrayLike<number>, b: ArrayLike<number>, alpha: number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (1 - alpha) * a[i] + alpha * b[i];
+  return out;
+}
+
+/** The barrier of a loss path: max over alpha in [0, 1] of L - max(L(0), L(1)), with its alpha. */
+export function barrierOf(alphas: readonly number[], loss: readonly number[]): { barrier: number; alpha: number } {
+  const i0 = alphas.findIndex((a) => Math.abs(a) < 1e-9);
+  const i1 = alphas.findIndex((a) => Math.abs(a - 1) < 1e-9);
+  if (i0 < 0 || i1 < 0) throw new Error("barrierOf: the alphas must include 0 and 1");
+  const ends = Math.max(loss[i0], loss[i1]);
+  let barrier = 0, at = alphas[i0];
+  alphas.forEach((a, i) => {
+    if (a >= -1e-9 && a <= 1 + 1e-9 && loss[i] - ends > barrier) [barrier, at] = [loss[i] - ends, a];
+  });
+  return { barrier, alpha: at };
+}
+
+export const partE: StudyPart<PartEData> = {
+  id: "e",
+  async run(ctx: StudyContext) {
+    const t0 = performance.now();
+    const s = ctx.settings;
+    const b = s.batches;
+    const model = mlpSpecOf(s);
+    const data = gmmSpecOf(s);
+    const key = modelKey(model, data);
+    const common = { model, data, seed: s.seed, lr: b.lr, momentum: s.training.momentum };
+    const small = await trainedModel(ctx, { ...common, key: `${key}-batch${b.small}`, batchSize: b.small, epochs: b.smallEpochs });
+    const large = await trainedModel(ctx, { ...common, key: `${key}-batch${b.large}`, batchSize: b.large, epochs: b.largeEpochs });
+    const m = parseModel(model);
+    const ds = cachedData(data);
+    const initProblem = makeProblem(m, ds, m.init(s.seed), { dtype: "float64" });
+    const initLoss = (await evaluate(initProblem)).loss;
+    initProblem.dispose();
+    ctx.log(`e: loss along the path (${b.alphas.length} points)`);
+    const loss: number[] = [], accuracy: number[] = [];
+    for (const alpha of b.alphas) {
+      const p = makeProblem(m, ds, interpolate(small.theta, large.theta, alpha), { dtype: "float64" });
+      const r = await evaluate(p);
+      p.dispose();
+      loss.push(r.loss);
+      accuracy.push(r.accuracy);
+    }
+    const curvature: PathCurvature[] = [];
+    for (let i = 0; i < b.curvaturePoints; i++) {
+      const alpha = b.curvaturePoints === 1 ? 0 : i / (b.curvaturePoints - 1);
+      ctx.log(`e: top eigenvalue and trace at alpha = ${sig(alpha, 3)}`);
+      const p = makeProblem(m, ds, interpolate(small.theta, large.theta, alpha), { dtype: "float64" });
+      const op = curvatureOperator(p, { operator: "hessian" });
+      try {
+        const top = await lanczosEigs(op, { k: 1, which: "largest", tol: 1e-6, seed: s.seed, confirm: false });
+        const tr = await hutchinsonTrace(op, { matvecs: b.traceProbes, seed: s.seed });
+        curvature.push({ alpha, lambdaMax: top.eigenvalues[0], trace: tr.estimate, traceStandardError: tr.standardError });
+      } finally {
+        op.dispose();
+        p.dispose();
+      }
+    }
+    const { barrier, alpha: barrierAlpha } = barrierOf(b.alphas, loss);
+    const i0 = b.alphas.findIndex((a) => Math.abs(a) < 1e-9), i1 = b.alphas.findIndex((a) => Math.abs(a - 1) < 1e-9);
+    const depth = initLoss - Math.min(loss[i0], loss[i1]);
+    const barrierFraction = depth > 0 ? barrier / depth : Infinity;
+    let dist = 0;
+    for (let i = 0; i < small.theta.length; i++) dist += (small.theta[i] - large.theta[i]) ** 2;
+    const data_: PartEData = {
+      model, data, alphas: b.alphas, loss, accuracy, initLoss, barrier, barrierAlpha, depth, barrierFraction, curvature,
+      distance: Math.sqrt(dist),
+    };
+    const sb = curvature[0], lb = curvature[curvature.length - 1];
+    const joined = barrierFraction <= 0.05;
+    const verdicts = [
+      {
+        claim: "Small-batch and large-batch solutions are joined through a flat region (no barrier on the line between them)",
+        holds: joined,
+        text: joined
+          ? (barrier === 0
+              ? `The loss along the line never rises above the higher end (barrier 0; basin depth ${sig(depth, 3)}); `
+              : `The loss along the line rises at most ${sig(barrier, 3)} above the higher end (${(100 * barrierFraction).toFixed(2)}% of the basin depth ${sig(depth, 3)}); `) +
+            `endpoints: batch ${b.small} loss ${sig(loss[i0], 3)}, batch ${b.large} loss ${sig(loss[i1], 3)}, ${sig(data_.distance, 3)} apart.`
+          : `A barrier of ${sig(barrier, 3)} at alpha = ${sig(barrierAlpha, 2)} (${(100 * barrierFraction).toFixed(1)}% of the basin depth ${sig(depth, 3)}) separates the two solutions.`,
+      },
+      {
+        claim: "The large-batch solution is sharper",
+        holds: lb.lambdaMax > sb.lambdaMax,
+        text:
+          `Top eigenvalue ${sig(sb.lambdaMax, 3)} at the small-batch end and ${sig(lb.lambdaMax, 3)} at the large-batch end ` +
+          `(x${sig(lb.lambdaMax / sb.lambdaMax, 3)}); trace ${sig(sb.trace, 3)} vs ${sig(lb.trace, 3)}.`,
+      },
+    ];
+    return {
+      id: "e",
+      title: PART_TITLES.e,
+      intro:
+        `${model} on ${data}, both from the same initialization (seed ${s.seed}), lr ${b.lr}, momentum ${s.training.momentum}: ` +
+        `batch ${b.small} for ${b.smallEpochs} epochs (train loss ${sig(small.loss, 3)}, accuracy ${(100 * small.accuracy).toFixed(1)}%) and ` +
+        `batch ${b.large} for ${b.largeEpochs} epochs (train loss ${sig(large.loss, 3)}, accuracy ${(100 * large.accuracy).toFixed(1)}%).`,
+      verdicts,
+      tables: [{
+        title: "Curvature along the path",
+        rows: curvature.map((c) => ({ alpha: sig(c.alpha, 3), "lambda max": sig(c.lambdaMax, 4), trace: sig(c.trace, 4), "trace s.e.": c.traceStandardError === null ? null : sig(c.traceStandardError, 2) })),
+      }],
+      data: data_,
+      settings: { model, data, ...b, momentum: s.training.momentum, seed: s.seed },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  },
+  figures(r) {
+    const d = r.data;
+    const s = (r.settings as { small: number; large: number });
+    const markers = [{ alpha: 0, label: `batch ${s.small}` }, { alpha: 1, label: `batch ${s.large}` }];
+    return [
+      {
+        name: "e-path",
+        title: "Loss and accuracy along the line",
+        caption: `theta(alpha) = (1 - alpha) theta_small + alpha theta_large; train loss (log scale) and accuracy.`,
+        spec: pathChart({
+          alpha: d.alphas, title: "Small batch to large batch", markers,
+          panels: [
+            { yTitle: "train loss", series: [{ name: "loss", values: d.loss }], logY: true },
+            { yTitle: "train accuracy", series: [{ name: "accuracy", values: d.accuracy }] },
+          ],
+        }),
+      },
+      {
+        name: "e-curvature",
+        title: "Curvature along the line",
+        caption: "Top Hessian eigenvalue (Lanczos) and trace (Hutchinson) between the two solutions.",
+        spec: pathChart({
+          alpha: d.curvature.map((c) => c.alpha), title: "Sharpness along the path", markers,
+          panels: [
+            { yTitle: "top eigenvalue", series: [{ name: "lambda max", values: d.curvature.map((c) => c.lambdaMax) }] },
+            { yTitle: "trace", series: [{ name: "trace", values: d.curvature.map((c) => c.trace) }] },
+          ],
+        }),
+      },
+    ];
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * One part of the Hessian study: a function from the study context to a JSON result (kept in the
+ * journal, so a finished part is never recomputed) and a function from that result to a report
+ * section (figures are rebuilt from the stored numbers, so the report can be re-rendered from
+ * results.json alone). Every verdict is computed from the data and carries its numbers.
+ */
+import type { ReportFigure, ReportSection, ReportTable, ReportVerdict } from "../../report/html.ts";
+import { readSpectrum, type SpectrumReading } from "../../spectrum/summary.ts";
+import type { Eigenvalues } from "../../spectrum/values.ts";
+import type { StudyContext } from "./context.ts";
+import type { PartId } from "./settings.ts";
+
+export interface PartResult<D = unknown> {
+  readonly id: PartId;
+  readonly title: string;
+  /** What the part tests, in a sentence. */
+  readonly intro: string;
+  readonly verdicts: readonly ReportVerdict[];
+  readonly tables: readonly ReportTable[];
+  /** The numbers the figures are drawn from. */
+  readonly data: D;
+  readonly settings: unknown;
+  readonly seconds: number;
+}
+
+export interface StudyPart<D = unknown> {
+  readonly id: PartId;
+  run(ctx: StudyContext): Promise<PartResult<D>>;
+  figures(result: PartResult<D>): ReportFigure[];
+}
+
+export function toSection<D>(part: StudyPart<D>, r: PartResult<D>): ReportSection {
+  return {
+    id: `part-${r.id}`,
+    title: r.title,
+    intro: r.intro,
+    verdicts: r.verdicts,
+    figures: part.figures(r),
+    tables: r.tables,
+    settings: r.settings,
+    seconds: r.seconds,
+  };
+}
+
+/**
+ * The bulk / outlier reading used throughout the study. The split's default asks for a gap of
+ * 2x between the smallest outlier and the top of the bulk, which suits textbook spectra; the
+ * Hessians of networks trained on overlapping clusters have their outliers only 1.3-1.8x above
+ * the top of the bulk (measured over the sweeps of this study), with a second, weaker group of
+ * cross-class eigenvalues just below them. So the study takes the STRONGEST gap among the top
+ * candidates ("strongest" rule), accepted when it is at least 1.25x, and looks at most at 3x
+ * the largest class count for outliers; the gap found is reported with every count.
+ */
+export const STUDY_SPLIT = { rule: "strongest", minGapRatio: 1.25, maxOutliers: 30 } as const;
+
+export function readStudySpectrum(eigenvalues: Eigenvalues): SpectrumReading {
+  return readSpectrum(eigenvalues, { split: STUDY_SPLIT });
+}
+
+/** A compact JSON record of a reading (for results and tables). */
+export function readingSummary(r: SpectrumReading) {
+  const s = r.split;
+  return {
+    n: r.n,
+    outliers: s.outliers.map((x) => Number(x.toPrecision(5))),
+    outlierCount: s.outlierCount,
+    negativeOutlierCount: s.negativeOutlierCount,
+    gapRatio: s.gap ? Number(s.gap.ratio.toPrecision(4)) : null,
+    strongestGapRatio: s.strongestGap ? Number(s.strongestGap.ratio.toPrecision(4)) : null,
+    bulkMax: Number(s.bulk.max.toPrecision(4)),
+    bulkMin: Number(s.bulk.min.toPrecision(4)),
+    bulkScale: Number(s.bulk.scale.toPrecision(4)),
+    bulkCount: s.bulk.count,
+    nearZeroFraction: Number(r.flatness.nearZeroFraction.toPrecision(4)),
+    numericalRank: r.flatness.numericalRank,
+    negativeMass: Number(r.flatness.negativeMass.toPrecision(4)),
+    lambdaMax: Number(r.flatness.max.toPrecision(5)),
+    lambdaMin: Number(r.flatness.min.toPrecision(5)),
+    trace: Number(r.flatness.trace.toPrecision(5)),
+  };
+}
+export type ReadingSummary = ReturnType<typeof readingSummary>;

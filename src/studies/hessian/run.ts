@@ -1,0 +1,70 @@
+/**
+ * `runHessianStudy`: runs the requested parts of the Hessian study in order and assembles the
+ * report. Each finished part is stored in the journal (key "part-<id>") and every trained model
+ * too, so an interrupted study resumes where it stopped: finished parts are read back, trained
+ * models are not retrained, and only the part that was running is redone.
+ */
+import type { Journal } from "../../linalg/journal.ts";
+import type { Report } from "../../report/html.ts";
+import type { StudyContext } from "./context.ts";
+import { toSection, type PartResult, type StudyPart } from "./part.ts";
+import { partA } from "./part-a-spectrum.ts";
+import { partB } from "./part-b-width.ts";
+import { partC } from "./part-c-data.ts";
+import { partD } from "./part-d-decomposition.ts";
+import { partE } from "./part-e-batch.ts";
+import { partF } from "./part-f-mnist.ts";
+import { PART_IDS, type HessianStudySettings, type PartId } from "./settings.ts";
+
+export const PARTS: Readonly<Record<PartId, StudyPart<any>>> = { a: partA, b: partB, c: partC, d: partD, e: partE, f: partF };
+
+export interface HessianStudyOptions {
+  readonly parts?: readonly PartId[];
+  readonly journal: Journal;
+  readonly log?: (message: string) => void;
+  /** Engine description for the report. */
+  readonly engine?: unknown;
+}
+
+export interface HessianStudyResult {
+  readonly report: Report;
+  readonly results: readonly PartResult[];
+  /** Parts found finished in the journal. */
+  readonly resumed: readonly PartId[];
+}
+
+export async function runHessianStudy(settings: HessianStudySettings, opts: HessianStudyOptions): Promise<HessianStudyResult> {
+  const t0 = performance.now();
+  const parts = opts.parts ?? PART_IDS;
+  const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}) };
+  const results: PartResult[] = [];
+  const resumed: PartId[] = [];
+  for (const id of parts) {
+    const key = `part-${id}`;
+    let r = (await opts.journal.get(key)) as PartResult | undefined;
+    if (r) {
+      resumed.push(id);
+      ctx.log(`part ${id}: done earlier (${r.seconds.toFixed(1)} s), read from the journal`);
+    } else {
+      ctx.log(`part ${id}: ${PARTS[id].id} starting`);
+      r = await PARTS[id].run(ctx);
+      await opts.journal.put(key, r);
+      ctx.log(`part ${id}: done in ${r.seconds.toFixed(1)} s`);
+    }
+    results.push(r);
+  }
+  const seconds = results.reduce((s, r) => s + r.seconds, 0);
+  const report: Report = {
+    title: "The Hessian of over-parametrized networks",
+    subtitle:
+      "A reproduction of Sagun, Evci, Güney, Dauphin & Bottou (2017), \"Empirical Analysis of the Hessian of Over-Parametrized Neural Networks\", " +
+      `with curvlab (${settings.preset} preset).`,
+    sections: results.map((r) => toSection(PARTS[r.id], r)),
+    settings,
+    engine: opts.engine,
+    createdAt: new Date().toISOString(),
+    seconds,
+  };
+  void t0;
+  return { report, results, resumed };
+}
