@@ -108,7 +108,7 @@ export const PRESETS: Readonly<Record<Preset, HessianStudySettings>> = {
     separations: [1.5, 3, 6],
     compareTop: 8,
     batches: {
-      small: 8, large: 500, smallEpochs: 10, largeEpochs: 100, lr: 0.1,
+      small: 32, large: 1000, smallEpochs: 10, largeEpochs: 200, lr: 0.1,
       alphas: range(-0.5, 1.5, 0.1), curvaturePoints: 5, traceProbes: 20,
     },
     mnist: { n: 1000, hidden: 128, epochs: 5, batchSize: 64, lr: 0.1, top: 16, lanczosSteps: 50, slqProbes: 3, slqSteps: 40 },
@@ -124,7 +124,7 @@ export const PRESETS: Readonly<Record<Preset, HessianStudySettings>> = {
     separations: [1, 1.5, 2, 3, 4, 6],
     compareTop: 12,
     batches: {
-      small: 8, large: 500, smallEpochs: 10, largeEpochs: 100, lr: 0.1,
+      small: 32, large: 1000, smallEpochs: 10, largeEpochs: 200, lr: 0.1,
       alphas: range(-0.5, 1.5, 0.05), curvaturePoints: 9, traceProbes: 50,
     },
     mnist: { n: 5000, hidden: 128, epochs: 10, batchSize: 64, lr: 0.1, top: 24, lanczosSteps: 100, slqProbes: 10, slqSteps: 80 },
