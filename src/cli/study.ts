@@ -53,7 +53,15 @@ export async function studyCommand(argv: readonly string[]): Promise<number> {
   await startEngine({ device: ((opts.device as string | undefined) ?? "wasm") as "wasm" });
   const { runHessianStudy } = await import("../studies/hessian/run.ts");
   const { writeReport } = await import("../report/html.ts");
-  const r = await runHessianStudy(settings, { parts, journal, log, engine: engineInfo() });
+  const { progress } = await import("./progress.ts");
+  const bar = (label: string) => {
+    const p = progress(`  ${label}`, { quiet });
+    return (done: number, total: number) => {
+      p.update(done, total);
+      if (done >= total) p.done();
+    };
+  };
+  const r = await runHessianStudy(settings, { parts, journal, log, progress: bar, engine: engineInfo() });
   log(`rendering the report (${r.report.sections.reduce((s, x) => s + x.figures.length, 0)} figures)`);
   const written = await writeReport(dir, r.report);
   const verdicts = r.report.sections.flatMap((s) => s.verdicts.map((v) => ({ part: s.id, ...v })));

@@ -21,6 +21,13 @@ export interface StudyContext {
   readonly journal: Journal;
   /** One progress line (the CLI prints it on stderr). */
   log(message: string): void;
+  /** Progress of a long step, (done, total); the CLI draws a bar. Optional. */
+  progress?(label: string): (done: number, total: number) => void;
+}
+
+/** The context's progress callback for a step, or a no-op. */
+export function stepProgress(ctx: StudyContext, label: string): (done: number, total: number) => void {
+  return ctx.progress ? ctx.progress(label) : () => {};
 }
 
 export interface TrainRequest {
@@ -104,12 +111,12 @@ export interface DenseSpectrum {
 export async function denseSpectrum(
   problem: LossProblem,
   operator: OperatorName,
-  opts: { readonly vectors?: number } = {},
+  opts: { readonly vectors?: number; readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DenseSpectrum> {
   const t0 = performance.now();
   const op = curvatureOperator(problem, { operator });
   try {
-    const A = await materialize(op);
+    const A = await materialize(op, { onProgress: opts.onProgress });
     const k = opts.vectors ?? 0;
     const r = eigh({ n: A.n, data: A.data }, { vectors: k > 0, overwrite: true });
     const n = A.n;
@@ -138,7 +145,7 @@ export async function hessianEigenvalues(ctx: StudyContext, key: string, tm: Tra
   if (saved && saved.length === tm.model.size) return saved;
   const problem = makeProblem(tm.model, tm.data, tm.theta, { dtype: "float64" });
   try {
-    const spec = await denseSpectrum(problem, "hessian");
+    const spec = await denseSpectrum(problem, "hessian", { onProgress: stepProgress(ctx, `Hessian columns (${tm.model.size})`) });
     await ctx.journal.putArray(jkey, spec.eigenvalues);
     return spec.eigenvalues;
   } finally {

@@ -12,7 +12,7 @@ import type { OperatorName } from "../../curvature/make.ts";
 import { matchEigenvalues } from "../../spectrum/matching.ts";
 import { subspaceOverlap } from "../../spectrum/overlap.ts";
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
-import { denseSpectrum, sig, trainedModel, type StudyContext } from "./context.ts";
+import { denseSpectrum, sig, stepProgress, trainedModel, type StudyContext } from "./context.ts";
 import { readStudySpectrum, readingSummary, type ReadingSummary, type StudyPart } from "./part.ts";
 import { baseTraining } from "./part-a-spectrum.ts";
 import { PART_TITLES } from "./settings.ts";
@@ -61,7 +61,7 @@ export const partD: StudyPart<PartDData> = {
     try {
       for (const o of OPERATORS) {
         ctx.log(`d: dense ${o.name} of ${req.model} (${tm.model.size} parameters)`);
-        results.push({ ...o, spec: await denseSpectrum(problem, o.op, { vectors: s.compareTop }) });
+        results.push({ ...o, spec: await denseSpectrum(problem, o.op, { vectors: s.compareTop, onProgress: stepProgress(ctx, `${o.name} columns`) }) });
       }
     } finally {
       problem.dispose();

@@ -17,7 +17,7 @@ import { spectralDensity, type SpectralDensity } from "../../linalg/slq.ts";
 import { matchEigenvalues } from "../../spectrum/matching.ts";
 import { subspaceOverlap } from "../../spectrum/overlap.ts";
 import { densityChart, rankPlot } from "../../report/spectrum-figures.ts";
-import { modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
+import { modelKey, sig, stepProgress, trainedModel, type StudyContext } from "./context.ts";
 import { readStudySpectrum, readingSummary, type ReadingSummary, type StudyPart } from "./part.ts";
 import { PART_TITLES } from "./settings.ts";
 
@@ -86,11 +86,15 @@ export const partF: StudyPart<PartFData> = {
     const G = curvatureOperator(problem, { operator: "ggn" });
     try {
       ctx.log(`f: Lanczos, top ${f.top} of the Hessian (${tm.model.size} parameters)`);
-      const lh = await lanczosEigs(H, { k: f.top, which: "largest", maxSteps: f.lanczosSteps, vectors: true, seed: s.seed, confirm: false });
+      const lanczosProgress = (label: string) => {
+        const p = stepProgress(ctx, label);
+        return (q: { step: number }) => p(q.step, f.lanczosSteps);
+      };
+      const lh = await lanczosEigs(H, { k: f.top, which: "largest", maxSteps: f.lanczosSteps, vectors: true, seed: s.seed, confirm: false, onProgress: lanczosProgress("Lanczos H steps") });
       ctx.log(`f: Lanczos, top ${f.top} of the Gauss-Newton matrix`);
-      const lg = await lanczosEigs(G, { k: f.top, which: "largest", maxSteps: f.lanczosSteps, vectors: true, seed: s.seed, confirm: false });
+      const lg = await lanczosEigs(G, { k: f.top, which: "largest", maxSteps: f.lanczosSteps, vectors: true, seed: s.seed, confirm: false, onProgress: lanczosProgress("Lanczos G steps") });
       ctx.log(`f: SLQ density, ${f.slqProbes} probes x ${f.slqSteps} steps`);
-      const slq = await spectralDensity(H, { probes: f.slqProbes, steps: f.slqSteps, seed: s.seed });
+      const slq = await spectralDensity(H, { probes: f.slqProbes, steps: f.slqSteps, seed: s.seed, onProgress: stepProgress(ctx, "SLQ products") });
       const n = tm.model.size;
       const proxy = proxySpectrum(lh.eigenvalues, slq.quadrature, n);
       const reading = readingSummary(readStudySpectrum(proxy));

@@ -22,6 +22,8 @@ export interface HessianStudyOptions {
   readonly parts?: readonly PartId[];
   readonly journal: Journal;
   readonly log?: (message: string) => void;
+  /** A progress callback per long step (dense columns, Lanczos steps, SLQ products). */
+  readonly progress?: (label: string) => (done: number, total: number) => void;
   /** Engine description for the report. */
   readonly engine?: unknown;
 }
@@ -36,7 +38,7 @@ export interface HessianStudyResult {
 export async function runHessianStudy(settings: HessianStudySettings, opts: HessianStudyOptions): Promise<HessianStudyResult> {
   const t0 = performance.now();
   const parts = opts.parts ?? PART_IDS;
-  const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}) };
+  const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}), progress: opts.progress };
   const results: PartResult[] = [];
   const resumed: PartId[] = [];
   for (const id of parts) {
