@@ -9,8 +9,10 @@
  * reorthogonalization" and PyHessian; the recurrence is the first pass, so one more suffices while
  * the basis stays orthogonal to working precision), so that T_m stays the projection of A in
  * floating point (plain three-term Lanczos loses orthogonality as Ritz values converge and then
- * repeats them, which puts spurious weight on outliers). Cost per step: one product, plus two
- * matrix-vector products with the m x n basis and one update of it (~3 m n); memory: the basis.
+ * repeats them, which puts spurious weight on outliers). Cost per step j: one product, plus two
+ * matrix-vector products with the j filled basis rows (~2 j n; the basis is a DeviceBasis, which
+ * appends a vector without re-stacking the others, amortized n log2(m) copies per step); memory:
+ * the basis.
  *
  * The run stops early (`breakdown`) when the new residual vanishes (beta below 100 unit roundoffs
  * of ||T||): the Krylov space is invariant, T has fewer than m eigenvalues and the quadrature
@@ -25,8 +27,8 @@ import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
 import type { LinearOperator } from "../curvature/operator.ts";
 import { norm, scale } from "../tree/vector.ts";
 import { tridiagonalEigen } from "./tridiagonal-eigen.ts";
-import { toDType } from "../engine/dtype.ts";
-import { addRow, checkFinite, readHost, unitRoundoff } from "./sampling.ts";
+import { DeviceBasis } from "./krylov-basis.ts";
+import { checkFinite, readHost, unitRoundoff } from "./sampling.ts";
 
 const BREAKDOWN_FACTOR = 100;
 
@@ -63,13 +65,14 @@ export async function lanczosTridiagonal(
   let residual = 0;
   let breakdown = false;
   let normT = 0;
-  // The basis is one [m, n] array whose rows past j are zero, so every step has the same shapes
-  // (a growing basis would compile new kernels at every step: costly for WebGPU shaders).
+  // Only the filled rows take part in each step (a fixed [m, n] array with zero rows past j would
+  // be rebuilt by every append and multiplied whole by both Gram-Schmidt products).
+  const basis = new DeviceBasis(n, op.dtype);
   let q: JaxArray | null = scale(1 / startNorm, start);
   let qPrev: JaxArray | null = null;
-  let V = addRow(np.zeros([m, n], { dtype: toDType(op.dtype) }), 0, q);
   try {
     for (let j = 0; j < m; j++) {
+      basis.push(q!);
       let w = op.matvec(q!);
       // The three-term recurrence (on the device: alpha_j stays there until the step's one read)...
       const a = q!.ref.mul(w.ref).sum();
@@ -80,12 +83,12 @@ export async function lanczosTridiagonal(
       q = null;
       // ...then one pass of classical Gram-Schmidt against the whole basis, which removes what
       // rounding left along earlier vectors (the coefficient on q_j corrects alpha_j).
-      const c = np.matmul(V.ref, w.ref);
-      w = w.sub(np.matmul(c.ref, V.ref));
+      const pass = basis.orthogonalize(w, { passes: 1, last: true });
+      w = pass.w;
       const b = np.sqrt(w.ref.mul(w.ref).sum()).reshape([1]);
-      const host = await readHost(np.concatenate([a.reshape([1]), c, b]));
+      const host = await readHost(np.concatenate([a.reshape([1]), pass.last!.reshape([1]), b]));
       onStep?.();
-      const aj = host[0] + host[1 + j], bj = host[m + 1];
+      const aj = host[0] + host[1], bj = host[2];
       checkFinite([aj, bj], "lanczos");
       alpha.push(aj);
       normT = Math.max(normT, Math.abs(aj) + bj + (j > 0 ? beta[j - 1] : 0));
@@ -98,10 +101,9 @@ export async function lanczosTridiagonal(
       beta.push(bj);
       q = scale(1 / bj, w);
       w.dispose();
-      V = addRow(V, j + 1, q);
     }
   } finally {
-    V.dispose();
+    basis.dispose();
     q?.dispose();
     qPrev?.dispose();
   }

@@ -11,6 +11,7 @@ import { makeProblem } from "../../src/curvature/problem.ts";
 import { curvatureOperator } from "../../src/curvature/make.ts";
 import { exactSpectrum } from "../../src/linalg/exact-spectrum.ts";
 import { slqQuadrature, spectralDensity, summarizeSlq, type SpectralDensity } from "../../src/linalg/slq.ts";
+import { lanczosTridiagonal } from "../../src/linalg/lanczos-tridiagonal.ts";
 import { probeSeeds, probeVector, readHost } from "../../src/linalg/sampling.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import { hostMatvec, synthetic, wasserstein1, withoutSeconds } from "./stochastic-helpers.ts";
@@ -103,6 +104,43 @@ test("no ghost Ritz values: after the outliers converge, each appears once with 
       assert.ok(Math.abs(near[0][1] - (p * p) / 100) < 1e-12, `weight ${near[0][1]} vs ${(p * p) / 100}`);
     }
   }
+  s.op.dispose();
+});
+
+test("a long run (45 steps: the basis grows through blocks of every size) gives the T of a host float64 Lanczos", async () => {
+  // Oracle: Lanczos on the host with two full modified Gram-Schmidt passes per step, from the
+  // same start; both are the projection V^T A V of the same Krylov space, to rounding.
+  const rng = hostRng(9);
+  const values = Array.from({ length: 120 }, (_, i) => (i < 3 ? 8 + 4 * i : 3 * rng.uniform() - 1));
+  const s = synthetic(values, 13);
+  const steps = 45, n = 120;
+  const start = probeVector("gaussian", 21, n, "float64");
+  const t = await lanczosTridiagonal(s.op, start, steps);
+  const v = await readHost(start);
+  assert.equal(t.steps, steps);
+  assert.ok(!t.breakdown);
+  const nv = Math.hypot(...v);
+  const V: Float64Array[] = [v.map((a) => a / nv)];
+  const alpha: number[] = [], beta: number[] = [];
+  for (let j = 0; j < steps; j++) {
+    const w = hostMatvec(s.A, V[j]);
+    alpha.push(V[j].reduce((acc, a, i) => acc + a * w[i], 0));
+    for (let pass = 0; pass < 2; pass++) {
+      for (const u of V) {
+        const c = u.reduce((acc, a, i) => acc + a * w[i], 0);
+        for (let i = 0; i < n; i++) w[i] -= c * u[i];
+      }
+    }
+    const b = Math.hypot(...w);
+    beta.push(b);
+    V.push(w.map((a) => a / b));
+  }
+  // ||A|| = 16: entries agree to a few thousand unit roundoffs of it (measured: under 10).
+  for (let j = 0; j < steps; j++) {
+    assert.ok(Math.abs(t.alpha[j] - alpha[j]) < 1e-12 * 16, `alpha_${j}: ${t.alpha[j]} vs ${alpha[j]}`);
+    if (j < steps - 1) assert.ok(Math.abs(t.beta[j] - beta[j]) < 1e-12 * 16, `beta_${j}: ${t.beta[j]} vs ${beta[j]}`);
+  }
+  assert.ok(Math.abs(t.residual - beta[steps - 1]) < 1e-12 * 16, `residual ${t.residual} vs ${beta[steps - 1]}`);
   s.op.dispose();
 });
 

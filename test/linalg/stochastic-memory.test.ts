@@ -36,3 +36,24 @@ test("5,000 products through every estimator do not grow engine memory", async (
   assert.equal(after, before, `engine memory grew from ${before} to ${after} bytes over ${done} products`);
   s.op.dispose();
 });
+
+test("repeated SLQ runs that stop early (breakdown after 3 steps) or run long (75 steps) keep engine memory flat", async () => {
+  // Both exits of the Lanczos loop drop the partly built basis: 3 = 2 + 1 and 75 = 64 + 8 + 2 + 1
+  // rows leave blocks of several sizes alive at the end of a run.
+  const distinct = [-1, 0.5, 2];
+  const few = synthetic(Array.from({ length: 60 }, (_, i) => distinct[i % 3]), 2);
+  const many = synthetic(outlierSpectrum(96, 1), 3, "float32");
+  const runBoth = async (seed: number) => {
+    const a = await spectralDensity(few.op, { probes: 3, steps: 30, seed });
+    assert.ok(a.quadrature.every((q) => q.breakdown && q.steps === 3));
+    const b = await spectralDensity(many.op, { probes: 2, steps: 75, seed });
+    assert.ok(b.quadrature.every((q) => q.steps === 75));
+  };
+  await runBoth(0);
+  const before = engineMemoryBytes();
+  for (let seed = 1; seed <= 5; seed++) await runBoth(seed);
+  const after = engineMemoryBytes();
+  assert.equal(after, before, `engine memory grew from ${before} to ${after} bytes`);
+  few.op.dispose();
+  many.op.dispose();
+});
