@@ -11,17 +11,18 @@
  * backward: 1.9-3.2x its gradient).
  * Methods:
  * - `linearize` (default): linearize every batch once and keep the linearizations (their
- *   residuals, i.e. activations and friends, stay on the device): the fastest products. Each
- *   linear part is replayed through `jit`: run eagerly it dispatches one operation at a time,
- *   and on small models that dispatch is most of the cost (measured: 6x faster products on an
- *   MLP with 517 parameters and 500 examples, the same values to the last bit).
+ *   residuals, i.e. activations and friends, stay on the device): the fastest products. On small
+ *   problems each linear part is replayed through `jit` (problem.ts, replaysThroughJit): run
+ *   eagerly it dispatches one operation at a time, and there that dispatch is most of the cost
+ *   (3x faster products on an MLP of 837 parameters and 1,000 examples, the same values to the
+ *   last bit); on large ones the compiled replay is slower than eager, so they stay eager.
  * - `relinearize`: linearize each batch anew in every product and drop it at once: about twice
  *   the time of a product, but holds one batch's residuals at a time, for datasets whose
  *   residuals do not fit in memory.
  */
 import { grad, jit, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
 import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
-import { batchLoss, type LossProblem } from "./problem.ts";
+import { batchLoss, replaysThroughJit, type LossProblem } from "./problem.ts";
 
 export type HvpMethod = "linearize" | "relinearize";
 export const HVP_METHODS: readonly HvpMethod[] = ["linearize", "relinearize"];
@@ -41,10 +42,12 @@ export function hessianOperator(problem: LossProblem, opts: HessianOptions = {})
   const gradAt = (b: LossProblem["batches"][number]) => (t: Array) => grad(L)(t, b.x.ref, b.targets.ref);
   if (method === "linearize") {
     const owned: { dispose(): void }[] = [];
+    const useJit = replaysThroughJit(problem);
     const lins: OwnedFunction<(v: Array) => Array>[] = problem.batches.map((b) => {
       const [g, lin] = linearize(gradAt(b), [problem.theta.ref]);
       g.dispose();
       owned.push(lin);
+      if (!useJit) return lin;
       const replay = jit((v: Array) => lin(v));
       owned.push(replay);
       return replay;

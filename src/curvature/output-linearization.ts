@@ -6,7 +6,7 @@
  * product costs one forward-mode and one reverse-mode replay, no forward pass.
  */
 import { jit, linearize, vjp, type Array, type OwnedFunction } from "../engine/jax.ts";
-import type { LossProblem, DeviceBatch } from "./problem.ts";
+import { replaysThroughJit, type LossProblem, type DeviceBatch } from "./problem.ts";
 
 export interface LinearizedBatch {
   readonly batch: DeviceBatch;
@@ -25,21 +25,20 @@ export interface OutputLinearization {
 
 export function linearizeOutputs(problem: LossProblem): OutputLinearization {
   const owned: { dispose(): void }[] = [];
+  const useJit = replaysThroughJit(problem);
   const batches = problem.batches.map((batch): LinearizedBatch => {
     const f = (t: Array) => problem.model.apply(t, batch.x.ref);
     const [outputs, jvpFn] = linearize(f, [problem.theta.ref]) as [Array, OwnedFunction<(v: Array) => Array>];
     const [out2, vjpFn] = vjp(f, [problem.theta.ref]) as [Array, OwnedFunction<(u: Array) => Array[]>];
     out2.dispose();
-    // Replayed through jit: one compiled call instead of one dispatch per operation (see hessian.ts).
+    owned.push(outputs, jvpFn, vjpFn);
+    if (!useJit) return { batch, outputs, jvp: (v) => jvpFn(v.ref), vjp: (u) => vjpFn(u)[0] };
+    // Small problems replay through jit: one compiled call instead of one dispatch per operation
+    // (problem.ts, replaysThroughJit).
     const jvpJit = jit((v: Array) => jvpFn(v));
     const vjpJit = jit((u: Array) => vjpFn(u)[0]);
-    owned.push(outputs, jvpFn, vjpFn, jvpJit, vjpJit);
-    return {
-      batch,
-      outputs,
-      jvp: (v) => jvpJit(v.ref),
-      vjp: (u) => vjpJit(u),
-    };
+    owned.push(jvpJit, vjpJit);
+    return { batch, outputs, jvp: (v) => jvpJit(v.ref), vjp: (u) => vjpJit(u) };
   });
   return { batches, dispose: () => owned.forEach((o) => o.dispose()) };
 }

@@ -139,3 +139,22 @@ export async function gradientHost(problem: LossProblem): Promise<Float32Array |
   return take(gradient(problem));
 }
 
+
+/**
+ * Whether linearized products of this problem should replay through `jit`. Measured on 2 Wasm
+ * threads: jit wins where dispatching one operation at a time dominates (mlp:20-32-5, 837
+ * parameters x 1,000 examples: 4.4 ms vs 11-15 ms eager), and loses badly on large ones, whose
+ * compiled replay is several times slower than eager (mlp:784-128-10 x 1,000: 120 ms vs 23 ms;
+ * mlp:100-64-10 x 1,000: 12 ms vs 8 ms). The limit on parameters x examples per batch sits
+ * between those cases.
+ */
+export const JIT_REPLAY_LIMIT = 4e6;
+
+export function replaysThroughJit(problem: LossProblem): boolean {
+  // CURVLAB_JIT_REPLAY=always|never overrides the choice (tests check both paths against dense).
+  const forced = typeof process !== "undefined" ? process.env?.CURVLAB_JIT_REPLAY : undefined;
+  if (forced === "always") return true;
+  if (forced === "never") return false;
+  const rows = Math.max(...problem.batches.map((b) => b.x.shape[0]));
+  return problem.model.size * rows <= JIT_REPLAY_LIMIT;
+}
