@@ -29,6 +29,7 @@
 import { rowBase, splitRows, type Tridiagonal } from "./householder-tridiagonal.ts";
 import { ModeChooser, type Session, type TeamArg } from "./row-team.ts";
 import { tridiagonalKernelModule, type TridiagonalKernels } from "./tridiagonal-wasm-kernels.ts";
+import { copyLowerByColumns } from "./dense-matrix.ts";
 
 /** Panel width (LAPACK's ilaenv default for dsytrd). */
 export const DEFAULT_PANEL = 32;
@@ -103,24 +104,7 @@ export function createWorkspace(n: number, options: { nb?: number; threads?: num
  */
 export function loadLower(ws: BlockedWorkspace, data: Float64Array): number {
   const { n, ld, F, a } = ws;
-  const B = 64;
-  let amax = 0;
-  for (let j0 = 0; j0 < n; j0 += B) {
-    const j1 = Math.min(n, j0 + B);
-    for (let i0 = j0; i0 < n; i0 += B) {
-      const i1 = Math.min(n, i0 + B);
-      for (let j = j0; j < j1; j++) {
-        const base = a + j * ld;
-        for (let i = Math.max(i0, j); i < i1; i++) {
-          const x = data[i * n + j];
-          F[base + i] = x;
-          const m = Math.abs(x);
-          if (m > amax) amax = m;
-        }
-      }
-    }
-  }
-  return amax;
+  return copyLowerByColumns(data, n, F, (j) => a + j * ld);
 }
 
 /** Multiplies the stored triangle by s. */

@@ -188,3 +188,29 @@ export function maxAbsDiff(A: DenseMatrix, B: DenseMatrix): number {
   for (let i = 0; i < A.data.length; i++) m = Math.max(m, Math.abs(A.data[i] - B.data[i]));
   return m;
 }
+
+/**
+ * Copies the lower triangle of the row-major n x n `data` column by column: entry (i, j), i >= j,
+ * goes to out[columnBase(j) + i] (packed storage, or a strided workspace). Returns max |entry|.
+ * Tiled in 64 x 64 blocks so that the strided reads of `data` and the writes both stay in cache.
+ */
+export function copyLowerByColumns(data: Float64Array, n: number, out: Float64Array, columnBase: (j: number) => number): number {
+  const B = 64;
+  let amax = 0;
+  for (let j0 = 0; j0 < n; j0 += B) {
+    const j1 = Math.min(n, j0 + B);
+    for (let i0 = j0; i0 < n; i0 += B) {
+      const i1 = Math.min(n, i0 + B);
+      for (let j = j0; j < j1; j++) {
+        const base = columnBase(j);
+        for (let i = Math.max(i0, j); i < i1; i++) {
+          const x = data[i * n + j];
+          out[base + i] = x;
+          const m = Math.abs(x);
+          if (m > amax) amax = m;
+        }
+      }
+    }
+  }
+  return amax;
+}

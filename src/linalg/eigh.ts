@@ -40,7 +40,7 @@
  * (forming Q and the rotations, still in JavaScript, dominate): practical up to n of 1000-2000.
  */
 import { InputError } from "../errors.ts";
-import type { DenseMatrix } from "./dense-matrix.ts";
+import { copyLowerByColumns, type DenseMatrix } from "./dense-matrix.ts";
 import {
   formQ,
   formQAccumulate,
@@ -139,7 +139,7 @@ export function eigh(A: DenseMatrix, options: EighOptions = {}): EighResult {
   } else {
     // Packed upper copy (row k of P = column k of A below the diagonal).
     P = threads > 1 ? sharedFloat64(size) : new Float64Array(size);
-    sigma = safeScale(packLower(data, n, P));
+    sigma = safeScale(copyLowerByColumns(data, n, P, (j) => rowBase(j, n)));
     if (sigma !== 1) for (let i = 0; i < size; i++) P[i] *= sigma;
     T = reduce(P, n, threads);
   }
@@ -295,27 +295,3 @@ function chooseThreads(n: number, requested: number | undefined): number {
   return Math.min(DEFAULT_MAX_THREADS, hardwareThreads());
 }
 
-/**
- * Copies the lower triangle of the row-major n x n `data` into the packed upper P (entry (i, j),
- * i >= j, goes to P[rowBase(j) + i]); returns max |entry|. Tiled so that both sides stay in cache.
- */
-function packLower(data: Float64Array, n: number, P: Float64Array): number {
-  const B = 64;
-  let amax = 0;
-  for (let j0 = 0; j0 < n; j0 += B) {
-    const j1 = Math.min(n, j0 + B);
-    for (let i0 = j0; i0 < n; i0 += B) {
-      const i1 = Math.min(n, i0 + B);
-      for (let j = j0; j < j1; j++) {
-        const base = rowBase(j, n);
-        for (let i = Math.max(i0, j); i < i1; i++) {
-          const x = data[i * n + j];
-          P[base + i] = x;
-          const a = Math.abs(x);
-          if (a > amax) amax = a;
-        }
-      }
-    }
-  }
-  return amax;
-}

@@ -8,7 +8,7 @@ import { numpy as np } from "../../src/engine/jax.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import type { DTypeName } from "../../src/engine/dtype.ts";
 import { makeOperator, type LinearOperator } from "../../src/curvature/operator.ts";
-import { fromEigen, randomOrthogonal, type DenseMatrix } from "../../src/linalg/dense-matrix.ts";
+import { denseMatrix, fromEigen, matmul, maxAbs, randomOrthogonal, transpose, type DenseMatrix } from "../../src/linalg/dense-matrix.ts";
 import { orderIndices, type Which } from "../../src/linalg/eigenpairs.ts";
 
 export interface KnownSpectrum {
@@ -59,4 +59,25 @@ export function dotHost(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function withoutSeconds<T extends { seconds: number }>(r: T): Omit<T, "seconds"> {
   const { seconds: _, ...rest } = r;
   return rest;
+}
+
+/**
+ * Checks a tridiagonal reduction A = Q T Q^T (T from its diagonal d and off-diagonal e) within
+ * tol ||A||_max n, and Q orthogonal within tol n.
+ */
+export function assertTridiagonalReduction(A: DenseMatrix, Qdata: Float64Array, d: ArrayLike<number>, e: ArrayLike<number>, tol: number, label: string): void {
+  const n = A.n;
+  const Q = denseMatrix(n, Qdata);
+  const T = denseMatrix(n);
+  for (let i = 0; i < n; i++) {
+    T.data[i * n + i] = d[i];
+    if (i + 1 < n) T.data[i * n + i + 1] = T.data[(i + 1) * n + i] = e[i];
+  }
+  const QTQt = matmul(matmul(Q, T), transpose(Q));
+  let err = 0;
+  for (let i = 0; i < n * n; i++) err = Math.max(err, Math.abs(QTQt.data[i] - A.data[i]));
+  assert.ok(err <= tol * maxAbs(A) * n, `${label}: ||Q T Q^T - A||_max = ${err}`);
+  const QtQ = matmul(transpose(Q), Q);
+  for (let i = 0; i < n; i++) QtQ.data[i * n + i] -= 1;
+  assert.ok(maxAbs(QtQ) <= tol * n, `${label}: orthogonality ${maxAbs(QtQ)}`);
 }

@@ -1,13 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostRng } from "../../src/engine/host-rng.ts";
-import { denseMatrix, fromEigen, matmul, maxAbs, randomOrthogonal, randomSymmetric, transpose } from "../../src/linalg/dense-matrix.ts";
+import { denseMatrix, fromEigen, maxAbs, randomOrthogonal, randomSymmetric } from "../../src/linalg/dense-matrix.ts";
 import { blockedTridiagonalize, createWorkspace, loadLower, packedReflectors, type BlockedWorkspace } from "../../src/linalg/blocked-tridiagonal.ts";
 import { eigh, eigvalsh } from "../../src/linalg/eigh.ts";
 import { formQ, rowBase, tridiagonalize } from "../../src/linalg/householder-tridiagonal.ts";
 import { tridiagonalEigenvalues } from "../../src/linalg/tridiagonal-eigen.ts";
 import { sleb, uleb } from "../../src/linalg/wasm-assembler.ts";
 import { jacobi } from "../helpers/jacobi.ts";
+import { assertTridiagonalReduction } from "./eigensolver-helpers.ts";
 
 const TOL = 1e-12;
 
@@ -174,17 +175,7 @@ test("blocked reduction: A = Q T Q^T with the reflectors it leaves (formQ), Q or
     loadLower(ws, A.data);
     const { d, e, tau } = blockedTridiagonalize(ws);
     const P = packedReflectors(ws, new Float64Array((n * (n + 1)) / 2));
-    const Q = denseMatrix(n, formQ(P, tau, n, new Float64Array(n * n)));
-    const T = denseMatrix(n);
-    for (let i = 0; i < n; i++) {
-      T.data[i * n + i] = d[i];
-      if (i + 1 < n) T.data[i * n + i + 1] = T.data[(i + 1) * n + i] = e[i];
-    }
-    const QTQt = matmul(matmul(Q, T), transpose(Q));
-    assert.ok(maxDiff(QTQt.data, A.data) <= TOL * maxAbs(A) * n, `n=${n}: ||Q T Q^T - A||_max = ${maxDiff(QTQt.data, A.data)}`);
-    const QtQ = matmul(transpose(Q), Q);
-    for (let i = 0; i < n; i++) QtQ.data[i * n + i] -= 1;
-    assert.ok(maxAbs(QtQ) <= TOL * n, `orthogonality ${maxAbs(QtQ)}`);
+    assertTridiagonalReduction(A, formQ(P, tau, n, new Float64Array(n * n)), d, e, TOL, `n=${n}, nb=${nb}`);
   }
 });
 

@@ -8,10 +8,8 @@ import {
   fromEigen,
   matmul,
   matmulTN,
-  maxAbs,
   randomOrthogonal,
   randomSymmetric,
-  transpose,
   type DenseMatrix,
 } from "../../src/linalg/dense-matrix.ts";
 import { eigh, eigvalsh } from "../../src/linalg/eigh.ts";
@@ -19,6 +17,7 @@ import { formQ, rowBase, tridiagonalize } from "../../src/linalg/householder-tri
 import { teamsAvailable } from "../../src/linalg/row-team.ts";
 import { tridiagonalEigen, tridiagonalEigenvalues } from "../../src/linalg/tridiagonal-eigen.ts";
 import { jacobi } from "../helpers/jacobi.ts";
+import { assertTridiagonalReduction } from "./eigensolver-helpers.ts";
 
 const TOL = 1e-12;
 
@@ -204,17 +203,7 @@ test("tridiagonalize + formQ: A = Q T Q^T with Q orthogonal", () => {
   const P = new Float64Array((n * (n + 1)) / 2);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) P[rowBase(i, n) + j] = A.data[i * n + j];
   const { d, e, tau } = tridiagonalize(P, n);
-  const Q = denseMatrix(n, formQ(P, tau, n, new Float64Array(n * n)));
-  const T = denseMatrix(n);
-  for (let i = 0; i < n; i++) {
-    T.data[i * n + i] = d[i];
-    if (i + 1 < n) T.data[i * n + i + 1] = T.data[(i + 1) * n + i] = e[i];
-  }
-  const QTQt = matmul(matmul(Q, T), transpose(Q));
-  let err = 0;
-  for (let i = 0; i < n * n; i++) err = Math.max(err, Math.abs(QTQt.data[i] - A.data[i]));
-  assert.ok(err <= TOL * maxAbs(A) * n, `||Q T Q^T - A||_max = ${err}`);
-  assert.ok(residuals(denseMatrix(n), Q.data, new Float64Array(n)).orth <= TOL * n, "residuals(denseMatrix(n), Q.data, new Float64Array(n)).orth <= TOL * n");
+  assertTridiagonalReduction(A, formQ(P, tau, n, new Float64Array(n * n)), d, e, TOL, "unblocked");
 });
 
 test("tridiagonal solvers: graded matrix (QL vs QR direction) and agreement of both variants", () => {

@@ -6,7 +6,6 @@ import { barrierOf, interpolate } from "../../src/studies/hessian/part-e-batch.t
 import { outlierRelation } from "../../src/studies/hessian/part-c-data.ts";
 import { proxySpectrum } from "../../src/studies/hessian/part-f-mnist.ts";
 import { mode, spreadFactor, topMean } from "../../src/studies/hessian/part-b-width.ts";
-import { medianAbsolute } from "../../src/studies/hessian/part-a-spectrum.ts";
 import { parseParts, PRESETS } from "../../src/studies/hessian/settings.ts";
 
 test("barrierOf: the excess over the straight line between the endpoint losses, inside [0, 1] only", () => {
@@ -48,14 +47,12 @@ test("proxySpectrum: the top values exactly, the rest at quantiles of the quadra
   assert.equal(p.filter((x) => x === 1).length, 2);
 });
 
-test("sweep summaries: mode, spread factor, top mean, median |x|", () => {
+test("sweep summaries: mode, spread factor, top mean", () => {
   assert.equal(mode([4, 4, 3, 4, 2]), 4);
   assert.equal(mode([2, 3]), 2);
   assert.equal(spreadFactor([2, 8, 4]), 4);
   assert.equal(spreadFactor([3]), 1);
   assert.equal(topMean([1, 2, 3, 10, 20], 2), 15);
-  assert.equal(medianAbsolute([-3, 1, 2]), 2);
-  assert.equal(medianAbsolute([-4, 1, 2, 3]), 2.5);
 });
 
 test("parseParts and the presets", () => {

@@ -14,6 +14,7 @@ import { makeProblem, evaluate, type LossProblem } from "../../curvature/problem
 import { curvatureOperator, type OperatorName } from "../../curvature/make.ts";
 import { materialize } from "../../curvature/dense.ts";
 import { eigh } from "../../linalg/eigh.ts";
+import { eigenvectorsOf } from "../../spectrum/overlap.ts";
 import type { HessianStudySettings } from "./settings.ts";
 
 export interface StudyContext {
@@ -119,15 +120,7 @@ export async function denseSpectrum(
     const A = await materialize(op, { onProgress: opts.onProgress });
     const k = opts.vectors ?? 0;
     const r = eigh({ n: A.n, data: A.data }, { vectors: k > 0, overwrite: true });
-    const n = A.n;
-    const top: Float64Array[] = [];
-    if (k > 0 && r.vectors) {
-      for (let j = n - 1; j >= Math.max(0, n - k); j--) {
-        const v = new Float64Array(n);
-        for (let i = 0; i < n; i++) v[i] = r.vectors[i * n + j];
-        top.push(v);
-      }
-    }
+    const top = k > 0 ? eigenvectorsOf(r, Math.min(k, r.n), "largest") : [];
     return { eigenvalues: Float64Array.from(r.values), top, matvecs: op.matvecs, seconds: (performance.now() - t0) / 1000 };
   } finally {
     op.dispose();

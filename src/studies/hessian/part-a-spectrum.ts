@@ -5,28 +5,19 @@
  */
 import { eigenvalueHistogram } from "../../report/figures.ts";
 import { rankPlot } from "../../report/spectrum-figures.ts";
-import { hessianEigenvalues, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
-import { readStudySpectrum, readingSummary, type PartResult, type ReadingSummary, type StudyPart } from "./part.ts";
+import { medianSorted, sortedAscending } from "../../spectrum/values.ts";
+import { sig, type StudyContext } from "./context.ts";
+import { flatRow, gmmTraining, sweepPoint, type StudyPart, type SweepPoint } from "./part.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
 
-export interface PartAData {
-  readonly model: string;
-  readonly data: string;
-  readonly parameters: number;
-  readonly trainLoss: number;
-  readonly trainAccuracy: number;
-  readonly eigenvalues: readonly number[];
-  readonly reading: ReadingSummary;
+export interface PartAData extends SweepPoint {
   /** Fraction of eigenvalues with |l| <= 1% of max |l|. */
   readonly withinOnePercent: number;
 }
 
 /** Training request of the base model, shared by parts a and d. */
 export function baseTraining(ctx: StudyContext) {
-  const s = ctx.settings;
-  const model = mlpSpecOf(s);
-  const data = gmmSpecOf(s);
-  return { key: modelKey(model, data), model, data, seed: s.seed, ...s.training };
+  return gmmTraining(ctx, mlpSpecOf(ctx.settings), gmmSpecOf(ctx.settings));
 }
 
 export const partA: StudyPart<PartAData> = {
@@ -34,18 +25,15 @@ export const partA: StudyPart<PartAData> = {
   async run(ctx) {
     const t0 = performance.now();
     const req = baseTraining(ctx);
-    const tm = await trainedModel(ctx, req);
-    ctx.log(`a: dense Hessian of ${req.model} (${tm.model.size} parameters)`);
-    const eig = Array.from(await hessianEigenvalues(ctx, req.key, tm));
-    const reading = readStudySpectrum(eig);
-    const summary = readingSummary(reading);
-    const maxAbs = reading.flatness.maxAbs;
+    const point = await sweepPoint(ctx, "a", req.model, req.data);
+    const eig = point.eigenvalues;
+    const summary = point.reading;
+    const absolute = sortedAscending(eig.map(Math.abs));
+    const maxAbs = absolute[absolute.length - 1];
+    const medianAbs = medianSorted(absolute);
     const withinOnePercent = eig.filter((l) => Math.abs(l) <= 0.01 * maxAbs).length / eig.length;
     const k = ctx.settings.gmm.k;
     const few = summary.outlierCount >= 1 && summary.outlierCount <= Math.max(2 * k, 0.05 * eig.length);
-    const medianAbs = medianAbsolute(eig);
-    const profile = reading.flatness.nearZeroProfile;
-    const frac = (r: number) => profile.find((p) => p.relative === r)?.fraction ?? NaN;
     const verdicts = [
       {
         claim: "The spectrum is a bulk plus a few outliers",
@@ -60,7 +48,7 @@ export const partA: StudyPart<PartAData> = {
         holds: medianAbs <= MEDIAN_NEAR_ZERO * maxAbs,
         text:
           `Median |l| = ${sig(medianAbs, 3)} = ${(100 * medianAbs / maxAbs).toFixed(2)}% of max|l| = ${sig(maxAbs, 3)}; ` +
-          `${(100 * withinOnePercent).toFixed(1)}% of the eigenvalues lie within 1% of max|l| of zero, ${(100 * frac(1e-3)).toFixed(1)}% within 0.1%; ` +
+          `${(100 * withinOnePercent).toFixed(1)}% of the eigenvalues lie within 1% of max|l| of zero, ${(100 * summary.nearZeroFraction).toFixed(1)}% within 0.1%; ` +
           `numerical rank ${summary.numericalRank} of ${eig.length}; negative eigenvalues carry ${(100 * summary.negativeMass).toFixed(2)}% of sum |l| ` +
           `(most negative ${sig(summary.lambdaMin, 3)}).`,
       },
@@ -70,13 +58,10 @@ export const partA: StudyPart<PartAData> = {
       title: PART_TITLES.a,
       intro:
         `The exact Hessian spectrum (float64, dense) of ${req.model} trained on ${req.data} ` +
-        `(${req.epochs} epochs, batch ${req.batchSize}, lr ${req.lr}, momentum ${req.momentum}): train loss ${sig(tm.loss, 3)}, accuracy ${(100 * tm.accuracy).toFixed(1)}%.`,
+        `(${req.epochs} epochs, batch ${req.batchSize}, lr ${req.lr}, momentum ${req.momentum}): train loss ${sig(point.trainLoss, 3)}, accuracy ${(100 * point.trainAccuracy).toFixed(1)}%.`,
       verdicts,
-      tables: [{ title: "Spectrum reading", rows: [{ model: req.model, parameters: tm.model.size, ...flatRow(summary) }] }],
-      data: {
-        model: req.model, data: req.data, parameters: tm.model.size, trainLoss: tm.loss, trainAccuracy: tm.accuracy,
-        eigenvalues: eig, reading: summary, withinOnePercent,
-      },
+      tables: [{ title: "Spectrum reading", rows: [{ model: req.model, parameters: point.parameters, ...flatRow(summary) }] }],
+      data: { ...point, withinOnePercent },
       settings: { ...req, operator: "hessian", dtype: "float64" },
       seconds: (performance.now() - t0) / 1000,
     };
@@ -107,22 +92,4 @@ export const partA: StudyPart<PartAData> = {
  */
 export const MEDIAN_NEAR_ZERO = 0.05;
 
-export function medianAbsolute(values: readonly number[]): number {
-  const a = values.map(Math.abs).sort((x, y) => x - y);
-  const n = a.length;
-  return n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
-}
 
-/** A reading as one table row. */
-export function flatRow(s: ReadingSummary) {
-  return {
-    outliers: s.outlierCount,
-    "gap ratio": s.gapRatio,
-    "lambda max": s.lambdaMax,
-    "bulk top": s.bulkMax,
-    "bulk scale": s.bulkScale,
-    "near zero": s.nearZeroFraction,
-    rank: s.numericalRank,
-    "negative mass": s.negativeMass,
-  };
-}

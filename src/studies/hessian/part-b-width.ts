@@ -12,34 +12,9 @@
  */
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
 import { scatterChart } from "../../report/scatter-figures.ts";
-import { hessianEigenvalues, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
-import { readStudySpectrum, readingSummary, type ReadingSummary, type StudyPart } from "./part.ts";
-import { flatRow } from "./part-a-spectrum.ts";
+import { sig, type StudyContext } from "./context.ts";
+import { flatRow, sweepPoint, type SweepPoint, type StudyPart } from "./part.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
-
-export interface SweepPoint {
-  readonly label: string;
-  readonly model: string;
-  readonly data: string;
-  readonly parameters: number;
-  readonly trainLoss: number;
-  readonly trainAccuracy: number;
-  readonly eigenvalues: readonly number[];
-  readonly reading: ReadingSummary;
-}
-
-/** Trains one model and reads its dense Hessian spectrum. */
-export async function sweepPoint(ctx: StudyContext, label: string, model: string, data: string): Promise<SweepPoint> {
-  const s = ctx.settings;
-  const key = modelKey(model, data);
-  const tm = await trainedModel(ctx, { key, model, data, seed: s.seed, ...s.training });
-  ctx.log(`${label}: dense Hessian of ${model} on ${data} (${tm.model.size} parameters)`);
-  const eigenvalues = Array.from(await hessianEigenvalues(ctx, key, tm));
-  return {
-    label, model, data, parameters: tm.model.size, trainLoss: tm.loss, trainAccuracy: tm.accuracy,
-    eigenvalues, reading: readingSummary(readStudySpectrum(eigenvalues)),
-  };
-}
 
 export function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
@@ -132,7 +107,7 @@ export const partB: StudyPart<PartBData> = {
       verdicts,
       tables: [{
         title: "Width sweep",
-        rows: points.map((p) => ({ width: s.widths[points.indexOf(p)], parameters: p.parameters, "train acc": sig(p.trainAccuracy, 3), ...flatRow(p.reading) })),
+        rows: points.map((p, i) => ({ width: s.widths[i], parameters: p.parameters, "train acc": sig(p.trainAccuracy, 3), ...flatRow(p.reading) })),
       }],
       data: { points, ...sum },
       settings: { data, widths: s.widths, training: s.training },

@@ -17,9 +17,8 @@ import { scatterChart } from "../../report/scatter-figures.ts";
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
 import type { StudyContext } from "./context.ts";
 import { sig } from "./context.ts";
-import type { StudyPart } from "./part.ts";
-import { flatRow } from "./part-a-spectrum.ts";
-import { spreadFactor, sweepPoint, topMean, type SweepPoint } from "./part-b-width.ts";
+import { flatRow, sweepPoint, type StudyPart, type SweepPoint } from "./part.ts";
+import { spreadFactor, topMean } from "./part-b-width.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
 
 export interface Relation {

@@ -7,7 +7,7 @@
 import type { ReportFigure, ReportSection, ReportTable, ReportVerdict } from "../../report/html.ts";
 import { readSpectrum, type SpectrumReading } from "../../spectrum/summary.ts";
 import type { Eigenvalues } from "../../spectrum/values.ts";
-import type { StudyContext } from "./context.ts";
+import { hessianEigenvalues, modelKey, trainedModel, type StudyContext, type TrainRequest } from "./context.ts";
 import type { PartId } from "./settings.ts";
 
 export interface PartResult<D = unknown> {
@@ -80,3 +80,46 @@ export function readingSummary(r: SpectrumReading) {
   };
 }
 export type ReadingSummary = ReturnType<typeof readingSummary>;
+
+/** A reading as one table row. */
+export function flatRow(s: ReadingSummary) {
+  return {
+    outliers: s.outlierCount,
+    "gap ratio": s.gapRatio,
+    "lambda max": s.lambdaMax,
+    "bulk top": s.bulkMax,
+    "bulk scale": s.bulkScale,
+    "near zero": s.nearZeroFraction,
+    rank: s.numericalRank,
+    "negative mass": s.negativeMass,
+  };
+}
+
+/** The training request of an MLP on a mixture, with the study's training settings. */
+export function gmmTraining(ctx: StudyContext, model: string, data: string): TrainRequest {
+  return { key: modelKey(model, data), model, data, seed: ctx.settings.seed, ...ctx.settings.training };
+}
+
+/** One trained model of a sweep and its dense Hessian spectrum, read. */
+export interface SweepPoint {
+  readonly label: string;
+  readonly model: string;
+  readonly data: string;
+  readonly parameters: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly eigenvalues: readonly number[];
+  readonly reading: ReadingSummary;
+}
+
+/** Trains one model (or finds it in the journal) and reads its dense Hessian spectrum. */
+export async function sweepPoint(ctx: StudyContext, label: string, model: string, data: string): Promise<SweepPoint> {
+  const req = gmmTraining(ctx, model, data);
+  const tm = await trainedModel(ctx, req);
+  ctx.log(`${label}: dense Hessian of ${model} on ${data} (${tm.model.size} parameters)`);
+  const eigenvalues = Array.from(await hessianEigenvalues(ctx, req.key, tm));
+  return {
+    label, model, data, parameters: tm.model.size, trainLoss: tm.loss, trainAccuracy: tm.accuracy,
+    eigenvalues, reading: readingSummary(readStudySpectrum(eigenvalues)),
+  };
+}

@@ -36,7 +36,6 @@ export interface HessianStudyResult {
 }
 
 export async function runHessianStudy(settings: HessianStudySettings, opts: HessianStudyOptions): Promise<HessianStudyResult> {
-  const t0 = performance.now();
   const parts = opts.parts ?? PART_IDS;
   const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}), progress: opts.progress };
   const results: PartResult[] = [];
@@ -67,6 +66,5 @@ export async function runHessianStudy(settings: HessianStudySettings, opts: Hess
     createdAt: new Date().toISOString(),
     seconds,
   };
-  void t0;
   return { report, results, resumed };
 }
