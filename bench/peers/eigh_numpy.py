@@ -21,6 +21,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonline  # noqa: E402
+
 
 def load(path, n):
     a = np.fromfile(path, dtype="<f8")
@@ -50,32 +53,22 @@ def info():
 
 
 def serve():
-    a = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        msg = json.loads(line)
-        cmd = msg.get("cmd")
-        try:
-            if cmd == "info":
-                ans = info()
-            elif cmd == "load":
-                a = load(msg["path"], int(msg["n"]))
-                ans = {"ok": True}
-            elif cmd == "time":
-                ans = {"seconds": time_runs(a, int(msg.get("reps", 1)))}
-            elif cmd == "values":
-                np.linalg.eigvalsh(a).astype("<f8").tofile(msg["out"])
-                ans = {"ok": True}
-            elif cmd == "quit":
-                break
-            else:
-                ans = {"error": f"unknown command {cmd!r}"}
-        except Exception as e:  # report, keep serving
-            ans = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(ans) + "\n")
-        sys.stdout.flush()
+    state = {}
+
+    def load_cmd(msg):
+        state["a"] = load(msg["path"], int(msg["n"]))
+        return {"ok": True}
+
+    def values(msg):
+        np.linalg.eigvalsh(state["a"]).astype("<f8").tofile(msg["out"])
+        return {"ok": True}
+
+    jsonline.serve({
+        "info": lambda msg: info(),
+        "load": load_cmd,
+        "time": lambda msg: {"seconds": time_runs(state["a"], int(msg.get("reps", 1)))},
+        "values": values,
+    })
 
 
 def main():

@@ -21,7 +21,6 @@ interleave runs of PyTorch and of its own code in one process run:
                                               -> {"gflops": [...]} for one float32 matmul shape
   {"cmd": "quit"}
 """
-import json
 import os
 import sys
 import time
@@ -29,6 +28,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonline  # noqa: E402
 
 
 class Problem:
@@ -162,44 +164,38 @@ def time_runs(fn, reps):
 
 def serve():
     torch.set_grad_enabled(True)
-    problem = None
-    spec = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        msg = json.loads(line)
-        cmd = msg.get("cmd")
-        try:
-            if cmd == "info":
-                ans = info()
-            elif cmd == "threads":
-                torch.set_num_threads(int(msg["n"]))
-                ans = {"threads": torch.get_num_threads()}
-            elif cmd == "load":
-                spec = (msg["dir"], [int(w) for w in msg["widths"]], msg["activation"])
-                problem = load(*spec, torch.float32)
-                ans = {"ok": True, "size": sum(p.numel() for p in problem.params)}
-            elif cmd == "compute":
-                out = msg["out"]
-                p64 = load(*spec, torch.float64)
-                for tag, p in (("f32", problem), ("f64", p64)):
-                    np.save(os.path.join(out, f"torch_grad_{tag}.npy"), flat(p.grad()))
-                    np.save(os.path.join(out, f"torch_hvp_{tag}.npy"), flat(p.hvp()))
-                ans = {"ok": True}
-            elif cmd == "time":
-                fn = {"grad": problem.grad, "hvp": problem.hvp}[msg["what"]]
-                ans = {"seconds": time_runs(fn, int(msg.get("reps", 1)))}
-            elif cmd == "gemm":
-                ans = {"gflops": gemm(int(msg["m"]), int(msg["k"]), int(msg["n"]), msg["kind"], int(msg.get("reps", 1)))}
-            elif cmd == "quit":
-                break
-            else:
-                ans = {"error": f"unknown command {cmd!r}"}
-        except Exception as e:  # report, keep serving
-            ans = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(ans) + "\n")
-        sys.stdout.flush()
+    state = {}
+
+    def threads(msg):
+        torch.set_num_threads(int(msg["n"]))
+        return {"threads": torch.get_num_threads()}
+
+    def load_cmd(msg):
+        state["spec"] = (msg["dir"], [int(w) for w in msg["widths"]], msg["activation"])
+        state["problem"] = load(*state["spec"], torch.float32)
+        return {"ok": True, "size": sum(p.numel() for p in state["problem"].params)}
+
+    def compute(msg):
+        out = msg["out"]
+        p64 = load(*state["spec"], torch.float64)
+        for tag, p in (("f32", state["problem"]), ("f64", p64)):
+            np.save(os.path.join(out, f"torch_grad_{tag}.npy"), flat(p.grad()))
+            np.save(os.path.join(out, f"torch_hvp_{tag}.npy"), flat(p.hvp()))
+        return {"ok": True}
+
+    def time_cmd(msg):
+        problem = state["problem"]
+        fn = {"grad": problem.grad, "hvp": problem.hvp}[msg["what"]]
+        return {"seconds": time_runs(fn, int(msg.get("reps", 1)))}
+
+    jsonline.serve({
+        "info": lambda msg: info(),
+        "threads": threads,
+        "load": load_cmd,
+        "compute": compute,
+        "time": time_cmd,
+        "gemm": lambda msg: {"gflops": gemm(int(msg["m"]), int(msg["k"]), int(msg["n"]), msg["kind"], int(msg.get("reps", 1)))},
+    })
 
 
 if __name__ == "__main__":

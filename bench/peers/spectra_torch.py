@@ -42,7 +42,6 @@ A server, one JSON command per stdin line, one JSON answer per stdout line:
   {"cmd": "lanczos64", "steps": M, "k": K, "seed": S}  -> {"seconds", "eigenvalues" (descending), "residuals"}
   {"cmd": "quit"}
 """
-import json
 import os
 import sys
 import time
@@ -52,6 +51,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonline  # noqa: E402
 from hvp_torch import info, split  # noqa: E402
 
 
@@ -255,46 +255,33 @@ def lanczos64(problem, steps, k, seed):
 
 def serve():
     torch.set_grad_enabled(True)
-    spec = None
+    state = {"spec": None}
     cache = {}
 
     def problem(dtype):
         if dtype not in cache:
-            cache[dtype] = Problem(*spec, dtype)
+            cache[dtype] = Problem(*state["spec"], dtype)
         return cache[dtype]
 
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        msg = json.loads(line)
-        cmd = msg.get("cmd")
-        try:
-            if cmd == "info":
-                ans = info()
-            elif cmd == "threads":
-                torch.set_num_threads(int(msg["n"]))
-                ans = {"threads": torch.get_num_threads()}
-            elif cmd == "load":
-                spec = (msg["dir"], [int(w) for w in msg["widths"]], msg["activation"])
-                cache.clear()
-                ans = {"ok": True, "size": problem(torch.float32).size}
-            elif cmd == "topk":
-                ans = topk(problem(torch.float32), int(msg["k"]), int(msg["maxIter"]), float(msg["tol"]), int(msg["seed"]))
-            elif cmd == "slq":
-                ans = slq(problem(torch.float32), int(msg["probes"]), int(msg["steps"]), int(msg["seed"]))
-            elif cmd == "hutchpp":
-                ans = hutchpp(problem(torch.float32), int(msg["matvecs"]), int(msg["seed"]))
-            elif cmd == "lanczos64":
-                ans = lanczos64(problem(torch.float64), int(msg["steps"]), int(msg["k"]), int(msg["seed"]))
-            elif cmd == "quit":
-                break
-            else:
-                ans = {"error": f"unknown command {cmd!r}"}
-        except Exception as e:  # report, keep serving
-            ans = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(ans) + "\n")
-        sys.stdout.flush()
+    def threads(msg):
+        torch.set_num_threads(int(msg["n"]))
+        return {"threads": torch.get_num_threads()}
+
+    def load_cmd(msg):
+        state["spec"] = (msg["dir"], [int(w) for w in msg["widths"]], msg["activation"])
+        cache.clear()
+        return {"ok": True, "size": problem(torch.float32).size}
+
+    f32, f64 = torch.float32, torch.float64
+    jsonline.serve({
+        "info": lambda msg: info(),
+        "threads": threads,
+        "load": load_cmd,
+        "topk": lambda msg: topk(problem(f32), int(msg["k"]), int(msg["maxIter"]), float(msg["tol"]), int(msg["seed"])),
+        "slq": lambda msg: slq(problem(f32), int(msg["probes"]), int(msg["steps"]), int(msg["seed"])),
+        "hutchpp": lambda msg: hutchpp(problem(f32), int(msg["matvecs"]), int(msg["seed"])),
+        "lanczos64": lambda msg: lanczos64(problem(f64), int(msg["steps"]), int(msg["k"]), int(msg["seed"])),
+    })
 
 
 if __name__ == "__main__":
