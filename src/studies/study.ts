@@ -1,0 +1,35 @@
+/**
+ * What `curvlab study <name>` runs: a study is a named, resumable computation from settings (two
+ * presets, quick and full) to a report. The CLI (src/cli/study.ts) owns the output folder, the
+ * journal, progress and printing; a study owns its settings, its parts and its verdicts.
+ */
+import type { Journal } from "../linalg/journal.ts";
+import type { Report } from "../report/html.ts";
+
+export type StudyPreset = "quick" | "full";
+
+export interface StudyRunOptions {
+  /** Part ids to run, in order (default: all of the study's parts). */
+  readonly parts?: readonly string[];
+  /** Where finished work is kept; a re-run reads it back (resume). */
+  readonly journal: Journal;
+  /** One progress line (the CLI prints it on stderr). */
+  readonly log?: (message: string) => void;
+  /** A progress callback per long step: (done, total). */
+  readonly progress?: (label: string) => (done: number, total: number) => void;
+  /** Engine description for the report. */
+  readonly engine?: unknown;
+}
+
+export interface StudyDefinition<S extends { readonly seed: number } = { readonly seed: number }> {
+  /** The CLI name: `curvlab study <name>`. */
+  readonly name: string;
+  /** One line for `curvlab study --help`. */
+  readonly summary: string;
+  /** The study's parts, in order (a study without parts has one, "all"). */
+  readonly partIds: readonly string[];
+  readonly presets: Readonly<Record<StudyPreset, S>>;
+  /** Usage examples for the help text. */
+  readonly examples: readonly string[];
+  run(settings: S, opts: StudyRunOptions): Promise<{ readonly report: Report }>;
+}
