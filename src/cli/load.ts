@@ -15,7 +15,7 @@ import type { OptionSpecs, ParsedOptions } from "./args.ts";
 
 export const MODEL_DATA_OPTIONS: OptionSpecs = {
   model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias) or cnn:lenet", meta: "SPEC" },
-  data: { type: "string", help: "data spec: gmm:k=5,d=20,n=200,sep=3,seed=0 | mnist:n=10000 | npy:X.npy,y.npy", meta: "SPEC" },
+  data: { type: "string", help: "data spec: gmm:k=5,d=20,n=200,sep=3,seed=0 | mnist:n=10000 | npy:X.npy,y.npy | npz:D.npz | csv:D.csv[,label=COL]", meta: "SPEC" },
   loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
 };
 
@@ -27,12 +27,12 @@ export interface Loaded {
   readonly weights: string;
 }
 
-/** A --weights value: a .safetensors file, or a checkpoint directory holding model.safetensors. */
+/** A --weights value: a .safetensors or .npz file, or a checkpoint directory holding model.safetensors. */
 export function resolveWeightsPath(path: string): string {
   if (!existsSync(path)) throw new InputError(path, "weights file not found");
   if (statSync(path).isDirectory()) {
     const inner = join(path, "model.safetensors");
-    if (!existsSync(inner)) throw new InputError(path, "is a directory without model.safetensors (expected a checkpoint directory or a .safetensors file)");
+    if (!existsSync(inner)) throw new InputError(path, "is a directory without model.safetensors (expected a checkpoint directory, a .safetensors or a .npz file)");
     return inner;
   }
   return path;

@@ -9,6 +9,14 @@
  *                                                  integer-valued float dtype), paths relative to
  *                                                  the working directory; also x=PATH,y=PATH (for
  *                                                  paths holding '='); classes defaults to max(y)+1
+ *   npz:FILE.npz[,x=KEY,y=KEY][,classes=C]         features and labels from one NumPy archive
+ *                                                  (np.savez); keys default to the first of x, X,
+ *                                                  inputs, features, data and of y, labels, label,
+ *                                                  targets, target
+ *   csv:FILE.csv[,label=COLUMN][,header=auto|yes|no][,classes=C]
+ *                                                  numeric columns and a label column (csv.ts:
+ *                                                  header detection, label column by name or index,
+ *                                                  class names allowed)
  *
  * Options common to every kind, written as further key=value items of the same list:
  *
@@ -25,24 +33,32 @@ import { labelFromNumber, validateDataset, type Dataset, type FeatureArray } fro
 import { gaussianMixture, gmmDefaults } from "./gmm.ts";
 import { loadMnist } from "./mnist.ts";
 import { readNpy, type NpyArray } from "./npy.ts";
+import { readNpz } from "./npz.ts";
+import { readCsv } from "./csv.ts";
 import { withRandomLabels } from "./random-labels.ts";
 
 export type DataSpec =
   | { readonly kind: "gmm"; readonly k: number; readonly d: number; readonly n: number; readonly sep: number;
       readonly seed: number; readonly classes?: number; readonly randomLabels?: number }
   | { readonly kind: "mnist"; readonly n: number; readonly normalize: "standardize" | "unit"; readonly randomLabels?: number }
-  | { readonly kind: "npy"; readonly x: string; readonly y: string; readonly classes?: number; readonly randomLabels?: number };
+  | { readonly kind: "npy"; readonly x: string; readonly y: string; readonly classes?: number; readonly randomLabels?: number }
+  | { readonly kind: "npz"; readonly file: string; readonly x?: string; readonly y?: string; readonly classes?: number; readonly randomLabels?: number }
+  | { readonly kind: "csv"; readonly file: string; readonly label?: string; readonly header: "auto" | "yes" | "no"; readonly classes?: number; readonly randomLabels?: number };
 
 const common = ["randomLabels"];
 const accepted: Record<DataSpec["kind"], string[]> = {
   gmm: ["k", "d", "n", "sep", "seed", "classes", ...common],
   mnist: ["n", "normalize", ...common],
   npy: ["x", "y", "classes", ...common],
+  npz: ["x", "y", "classes", ...common],
+  csv: ["label", "header", "classes", ...common],
 };
 const usage: Record<DataSpec["kind"], string> = {
   gmm: "gmm:k=5,d=20,n=200,sep=3,seed=0[,classes=C]",
   mnist: "mnist:n=10000[,normalize=unit]",
   npy: "npy:X.npy,y.npy[,classes=C]",
+  npz: "npz:FILE.npz[,x=KEY,y=KEY][,classes=C]",
+  csv: "csv:FILE.csv[,label=COLUMN][,header=auto|yes|no][,classes=C]",
 };
 
 /** Parses a data spec (syntax in the module comment); InputError naming the spec on any problem. */
@@ -113,6 +129,21 @@ export function parseDataSpec(spec: string): DataSpec {
     if (n > 10000) fail(`n=${n}: expected an integer in 1..10000 (the mnist package holds 10,000 digits)`);
     return { kind: "mnist", n, normalize: norm as "standardize" | "unit", ...extra };
   }
+  if (k === "npz" || k === "csv") {
+    const file = positional.shift();
+    if (file === undefined) fail(`expected a file: ${usage[k]}`);
+    if (positional.length) fail(`unexpected item ${JSON.stringify(positional[0])}; expected ${usage[k]}`);
+    const classes = int("classes", 1);
+    const cls = classes === undefined ? {} : { classes };
+    if (k === "npz") {
+      const x = opts.get("x"), y = opts.get("y");
+      return { kind: "npz", file: file!, ...(x === undefined ? {} : { x }), ...(y === undefined ? {} : { y }), ...cls, ...extra };
+    }
+    const header = opts.get("header") ?? "auto";
+    if (header !== "auto" && header !== "yes" && header !== "no") fail(`header=${header}: expected auto, yes or no`);
+    const label = opts.get("label");
+    return { kind: "csv", file: file!, ...(label === undefined ? {} : { label }), header: header as "auto" | "yes" | "no", ...cls, ...extra };
+  }
   // npy: two paths, positional or as x=/y=.
   const x = opts.get("x") ?? positional.shift();
   const y = opts.get("y") ?? positional.shift();
@@ -150,15 +181,35 @@ function toLabels(a: NpyArray, n: number, path: string): Int32Array {
 }
 
 function loadNpyData(spec: Extract<DataSpec, { kind: "npy" }>, name: string): Dataset {
-  const X = readNpy(spec.x);
+  return fromArrays(readNpy(spec.x), spec.x, readNpy(spec.y), spec.y, spec.classes, name);
+}
+
+const NPZ_X_KEYS = ["x", "X", "inputs", "features", "data"];
+const NPZ_Y_KEYS = ["y", "labels", "label", "targets", "target"];
+
+function loadNpzData(spec: Extract<DataSpec, { kind: "npz" }>, name: string): Dataset {
+  const arrays = readNpz(spec.file);
+  const pick = (given: string | undefined, guesses: string[], what: string): string => {
+    const keys = [...arrays.keys()];
+    const key = given ?? guesses.find((g) => arrays.has(g));
+    if (key === undefined || !arrays.has(key)) {
+      throw new InputError(spec.file, `${given !== undefined ? `no array "${given}"` : `no ${what} array (looked for ${guesses.join(", ")})`}; the archive holds ${keys.join(", ") || "nothing"}; name it with ${what === "features" ? "x" : "y"}=KEY`);
+    }
+    return key;
+  };
+  const xk = pick(spec.x, NPZ_X_KEYS, "features"), yk = pick(spec.y, NPZ_Y_KEYS, "labels");
+  return fromArrays(arrays.get(xk)!, `${spec.file}:${xk}`, arrays.get(yk)!, `${spec.file}:${yk}`, spec.classes, name);
+}
+
+function fromArrays(X: NpyArray, xName: string, Y: NpyArray, yName: string, classes: number | undefined, name: string): Dataset {
   if (X.shape.length < 2) {
-    throw new InputError(spec.x, `features must have shape (n, d) or (n, c, h, w, ...), got (${X.shape.join(", ")})`);
+    throw new InputError(xName, `features must have shape (n, d) or (n, c, h, w, ...), got (${X.shape.join(", ")})`);
   }
   const n = X.shape[0]!;
-  const y = toLabels(readNpy(spec.y), n, spec.y);
+  const y = toLabels(Y, n, yName);
   let maxLabel = -1;
   for (const v of y) if (v > maxLabel) maxLabel = v;
-  return { x: toFeatures(X), featureShape: X.shape.slice(1), y, numClasses: spec.classes ?? maxLabel + 1, name };
+  return { x: toFeatures(X), featureShape: X.shape.slice(1), y, numClasses: classes ?? maxLabel + 1, name };
 }
 
 /** Loads the dataset a spec names, applies the common options and validates it. */
@@ -170,6 +221,10 @@ export function loadData(spec: string): Dataset {
     ds = gaussianMixture({ k: p.k, d: p.d, n: p.n, sep: p.sep, seed: p.seed, ...(p.classes === undefined ? {} : { classes: p.classes }), name });
   } else if (p.kind === "mnist") {
     ds = loadMnist({ n: p.n, normalize: p.normalize, name });
+  } else if (p.kind === "npz") {
+    ds = loadNpzData(p, name);
+  } else if (p.kind === "csv") {
+    ds = readCsv(p.file, { label: p.label, header: p.header, classes: p.classes, name });
   } else {
     ds = loadNpyData(p, name);
   }

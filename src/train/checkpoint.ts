@@ -18,6 +18,7 @@ import { InputError } from "../errors.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import { readInputFile, writeFileAtomic } from "../data/files.ts";
 import { encodeSafetensors, readSafetensors, type TensorInput } from "../data/safetensors.ts";
+import { readNpz } from "../data/npz.ts";
 import { flattenParams, unflattenParams } from "../tree/layout.ts";
 import type { Model } from "../nn/model.ts";
 import { parseModel } from "../nn/spec.ts";
@@ -133,18 +134,29 @@ export function saveCheckpoint(dir: string, c: CheckpointInput): CheckpointMeta 
 }
 
 /**
- * Reads a .safetensors file of named parameters into a flat vector for `model`. Tensors must
- * match the model's layout exactly (names, shapes; any float dtype: F16, BF16, F32, F64), else an
- * InputError naming the file and the tensor (missing, unexpected, misshapen, non-finite).
+ * Reads a file of named parameters into a flat vector for `model`: a .safetensors file, or a
+ * NumPy .npz archive whose keys are the state_dict names (`np.savez(path, **{k: v.numpy() for k,
+ * v in model.state_dict().items()})`). Tensors must match the model's layout exactly (names,
+ * shapes; float dtypes: F16, BF16, F32, F64), else an InputError naming the file and the tensor
+ * (missing, unexpected, misshapen, wrong dtype, non-finite).
  */
 export function loadWeights(path: string, model: Model): Float64Array {
-  const file = readSafetensors(path);
   const floats = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
-  for (const [name, t] of file.tensors) {
-    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
-      throw new InputError(path, `tensor "${name}" has dtype ${t.dtype}; expected a float tensor (F16, BF16, F32 or F64)`);
+  if (path.toLowerCase().endsWith(".npz")) {
+    for (const [name, a] of readNpz(path)) {
+      if (!(a.data instanceof Float32Array || a.data instanceof Float64Array)) {
+        throw new InputError(path, `array "${name}" has dtype ${a.dtype}; expected a float array (f2, f4 or f8)`);
+      }
+      floats.set(name, { shape: a.shape, data: a.data });
     }
-    floats.set(name, { shape: t.shape, data: t.data });
+  } else {
+    const file = readSafetensors(path);
+    for (const [name, t] of file.tensors) {
+      if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+        throw new InputError(path, `tensor "${name}" has dtype ${t.dtype}; expected a float tensor (F16, BF16, F32 or F64)`);
+      }
+      floats.set(name, { shape: t.shape, data: t.data });
+    }
   }
   return flattenParams(model.layout, floats, new Float64Array(model.size), path) as Float64Array;
 }

@@ -83,3 +83,18 @@ test("unknown option", () => {
   expectBadInput(["hessian", "--model", MLP, "--data", GMM, "--dense", "--frobnicate", "3"], [/--frobnicate/, /unknown option/, /--model/]);
   expectBadInput(["spectral-magic"], [/spectral-magic/, /unknown command/, /hessian/]);
 });
+
+test("CSV with a non-numeric cell", () => {
+  const csv = join(dir, "cells.csv");
+  writeFileSync(csv, "f1,f2,f3,f4,label\n1,2,3,4,0\n1,2,three,4,1\n");
+  expectBadInput(["hessian", "--model", MLP, "--data", `csv:${csv}`, "--dense"], [/cells\.csv/, /line 3/, /column "f3"/, /"three" is not a finite number/]);
+});
+
+test("truncated .npz data and .npz weights of the wrong dtype", () => {
+  const npz = readFileSync(new URL("../fixtures/npz_data.npz", import.meta.url));
+  const cut = join(dir, "cut.npz");
+  writeFileSync(cut, npz.subarray(0, 200));
+  expectBadInput(["hessian", "--model", MLP, "--data", `npz:${cut}`, "--dense"], [/cut\.npz/, /end-of-central-directory/]);
+  const weights = new URL("../fixtures/npz_data.npz", import.meta.url).pathname;
+  expectBadInput(["hessian", "--model", MLP, "--data", GMM, "--weights", weights, "--dense"], [/npz_data\.npz/, /dtype i8/]);
+});
