@@ -14,7 +14,8 @@ import { loadWeights } from "../train/checkpoint.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
 
 export const MODEL_DATA_OPTIONS: OptionSpecs = {
-  model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias) or cnn:lenet", meta: "SPEC" },
+  model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias), cnn:lenet or onnx:FILE.onnx", meta: "SPEC" },
+  onnx: { type: "string", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
   data: { type: "string", help: "data spec: gmm:k=5,d=20,n=200,sep=3,seed=0 | mnist:n=10000 | npy:X.npy,y.npy | npz:D.npz | csv:D.csv[,label=COL]", meta: "SPEC" },
   loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
 };
@@ -39,14 +40,19 @@ export function resolveWeightsPath(path: string): string {
 }
 
 export function loadModelDataWeights(opts: ParsedOptions, command: string, seed: number): Loaded {
-  if (opts.model === undefined) throw new InputError("--model", `is required by "curvlab ${command}" (e.g. --model mlp:20-64-5:tanh)`);
+  if (opts.onnx !== undefined && opts.model !== undefined) throw new InputError("--onnx", "give --onnx FILE or --model SPEC, not both");
+  if (opts.model === undefined && opts.onnx === undefined) {
+    throw new InputError("--model", `is required by "curvlab ${command}" (e.g. --model mlp:20-64-5:tanh, or --onnx model.onnx)`);
+  }
   if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
-  const model = parseModel(String(opts.model));
+  const model = parseModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
   const data = loadData(String(opts.data));
   checkDataFitsModel(model, data);
   if (opts.weights !== undefined) {
     const path = resolveWeightsPath(String(opts.weights));
     return { model, data, theta: loadWeights(path, model), weights: path };
   }
-  return { model, data, theta: model.init(seed), weights: `init:${seed}` };
+  // An imported model starts from the weights stored with it; the built-in ones from init(seed).
+  const imported = model.spec.startsWith("onnx:");
+  return { model, data, theta: model.init(seed), weights: imported ? model.spec : `init:${seed}` };
 }

@@ -1,16 +1,18 @@
 /**
  * Model specs (strings, as on the command line):
  * - `mlp:W0-W1-...-Wk[:ACT][:nobias]`: ACT in tanh, relu (default), gelu, linear (see mlp.ts);
- * - `cnn:lenet[:in=CxHxW,classes=N,c1=6,c2=16,k=5]` (see cnn.ts).
+ * - `cnn:lenet[:in=CxHxW,classes=N,c1=6,c2=16,k=5]` (see cnn.ts);
+ * - `onnx:FILE.onnx`: a model exported to ONNX, with its stored weights as init (see onnx.ts).
  */
 import { InputError } from "../errors.ts";
 import { ACTIVATIONS, type ActivationName } from "./activation.ts";
 import { lenet, LENET_DEFAULTS, lenetFeatureSize, type CnnConfig } from "./cnn.ts";
 import { mlp } from "./mlp.ts";
+import { loadOnnxModel } from "./onnx.ts";
 import type { Model } from "./model.ts";
 
 const INPUT = "--model";
-const EXPECTED = 'expected "mlp:784-100-10:tanh" (widths; tanh|relu|gelu|linear; optional :nobias) or "cnn:lenet"';
+const EXPECTED = 'expected "mlp:784-100-10:tanh" (widths; tanh|relu|gelu|linear; optional :nobias), "cnn:lenet" or "onnx:FILE.onnx"';
 
 function positiveInt(text: string, what: string, spec: string): number {
   const n = Number(text);
@@ -55,6 +57,11 @@ export function parseModel(spec: string): Model {
     const [fh, fw] = lenetFeatureSize(config);
     if (fh < 1 || fw < 1) throw new InputError(INPUT, `"${spec}": input ${config.inputShape.join("x")} is too small for two ${config.kernel}x${config.kernel} conv + pool blocks`);
     return lenet(config, s);
+  }
+  if (kind === "onnx") {
+    const file = s.slice("onnx:".length);
+    if (!file) throw new InputError(INPUT, `"${spec}": expected onnx:FILE.onnx`);
+    return loadOnnxModel(file);
   }
   throw new InputError(INPUT, `unknown model spec "${spec}"; ${EXPECTED}`);
 }

@@ -1,0 +1,179 @@
+/**
+ * Models from ONNX files (e.g. `torch.onnx.export(model, x, "model.onnx")`), run by
+ * @jax-js/onnx, so that their Hessian, Gauss-Newton and spectra work like the built-in models'.
+ *
+ * How: an ONNX graph holds its weights as initializers (constants). curvlab differentiates with
+ * respect to the weights, so every float initializer that is a parameter becomes a graph input
+ * instead, fed from slices of the flat parameter vector; the layout names them with their ONNX
+ * names, which `torch.onnx.export` takes from the `state_dict` ("0.weight"), so weights also load
+ * from safetensors files PyTorch wrote. PyTorch buffers (names ending in running_mean, running_var,
+ * num_batches_tracked) and integer initializers (shapes, indices) stay constants.
+ *
+ * The graph must have one data input [batch, ...] (its non-batch dimensions fixed) and one output
+ * [batch, classes] (logits; the loss is curvlab's, cross-entropy or MSE on the labels). Every op
+ * is checked against the ops @jax-js/onnx implements before anything runs: an unsupported op is
+ * one InputError listing all of them. The model's `init(seed)` returns the weights stored in
+ * the file (the seed is ignored): an imported model's starting point is the trained model.
+ *
+ * Precision: the graph computes in the dtype of its inputs unless it casts; a model exported in
+ * float64 (`model.double()` before export) computes in float64 when curvlab runs in float64.
+ */
+import { ONNXModel } from "@jax-js/onnx";
+import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import { ModelProtoSchema, ValueInfoProtoSchema, TensorProto_DataType, type ModelProto, type TensorProto } from "onnx-buf";
+import { numpy as np, type Array } from "../engine/jax.ts";
+import { InputError } from "../errors.ts";
+import { readInputFile } from "../data/files.ts";
+import { makeLayout, layoutSize } from "../tree/layout.ts";
+import type { Model } from "./model.ts";
+
+/**
+ * The ops @jax-js/onnx 0.1.2 implements (its `ops` table). test/nn/onnx.test.ts checks this list
+ * against the installed package, so an upgrade that changes it fails a test instead of a user.
+ */
+export const SUPPORTED_ONNX_OPS: readonly string[] = [
+  "Abs", "Acos", "Acosh", "Add", "And", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "BitCast", "BitShift",
+  "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor", "Cast", "Ceil", "Celu", "Clip", "Concat", "Constant",
+  "ConstantOfShape", "Conv", "Cos", "Cosh", "CumSum", "Det", "Div", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand",
+  "EyeLike", "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm", "Greater", "GreaterOrEqual",
+  "GridSample", "HardSigmoid", "HardSwish", "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less",
+  "LessOrEqual", "Log", "LogSoftmax", "LpNormalization", "MatMul", "Max", "MaxPool", "MeanVarianceNormalization",
+  "Min", "Mish", "Mod", "Mul", "Neg", "Not", "Or", "PRelu", "Pad", "Pow", "Reciprocal", "ReduceL1", "ReduceL2",
+  "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+  "ReduceSumSquare", "Relu", "Reshape", "Resize", "Round", "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin",
+  "Sinh", "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Swish", "Tan", "Tanh",
+  "ThresholdedRelu", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze", "Where", "Xor",
+];
+
+const FLOAT_TYPES = new Set<number>([TensorProto_DataType.FLOAT, TensorProto_DataType.DOUBLE, TensorProto_DataType.FLOAT16]);
+const BUFFER_SUFFIXES = ["running_mean", "running_var", "num_batches_tracked"];
+
+/** Host values of a float initializer (raw little-endian bytes or the typed fields). */
+function initializerValues(t: TensorProto, path: string): Float64Array {
+  const count = t.dims.reduce((a, d) => a * Number(d), 1);
+  let out: Float64Array;
+  if (t.rawData.length > 0) {
+    const bytes = t.rawData.slice();
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const width = t.dataType === TensorProto_DataType.DOUBLE ? 8 : t.dataType === TensorProto_DataType.FLOAT ? 4 : 2;
+    if (bytes.length !== count * width) {
+      throw new InputError(path, `initializer "${t.name}" holds ${bytes.length} bytes, its shape [${t.dims}] needs ${count * width}`);
+    }
+    out = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = width === 8 ? dv.getFloat64(8 * i, true) : width === 4 ? dv.getFloat32(4 * i, true) : halfToFloat(dv.getUint16(2 * i, true));
+    }
+  } else if (t.doubleData.length > 0) out = Float64Array.from(t.doubleData);
+  else if (t.floatData.length > 0) out = Float64Array.from(t.floatData);
+  else if (count === 0) out = new Float64Array(0);
+  else throw new InputError(path, `initializer "${t.name}" has no data (external data files are not supported)`);
+  if (out.length !== count) throw new InputError(path, `initializer "${t.name}" holds ${out.length} values, its shape [${t.dims}] needs ${count}`);
+  return out;
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+function staticDims(dims: readonly { value: { case: string | undefined; value?: unknown } }[]): (number | null)[] {
+  return dims.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : null));
+}
+
+/** Parses and checks an ONNX file; InputError naming the file on any problem. */
+export function parseOnnx(bytes: Uint8Array, path: string): ModelProto {
+  let proto: ModelProto;
+  try {
+    proto = fromBinary(ModelProtoSchema, bytes);
+  } catch (e) {
+    throw new InputError(path, `not a readable ONNX model (${(e as Error).message})`);
+  }
+  if (!proto.graph || proto.graph.node.length === 0) throw new InputError(path, "not an ONNX model: no graph (or an empty one)");
+  const unsupported = [...new Set(proto.graph.node.map((n) => n.opType))].filter((op) => !SUPPORTED_ONNX_OPS.includes(op));
+  if (unsupported.length) {
+    throw new InputError(path, `unsupported ONNX op${unsupported.length > 1 ? "s" : ""} ${unsupported.join(", ")}; @jax-js/onnx implements ${SUPPORTED_ONNX_OPS.length} ops (e.g. Gemm, MatMul, Conv, Relu, Tanh, Softmax, Reshape, Flatten)`);
+  }
+  if (proto.functions.length) throw new InputError(path, `custom ONNX functions are not supported (${proto.functions.map((f) => f.name).join(", ")})`);
+  if (proto.graph.sparseInitializer.length) throw new InputError(path, "sparse initializers are not supported");
+  return proto;
+}
+
+/**
+ * A curvlab Model from an ONNX file (module comment). `spec` is "onnx:<path>".
+ */
+export function loadOnnxModel(path: string): Model {
+  const proto = parseOnnx(readInputFile(path, "ONNX model"), path);
+  const graph = proto.graph!;
+  const initNames = new Set(graph.initializer.map((t) => t.name));
+  const params = graph.initializer.filter((t) => FLOAT_TYPES.has(t.dataType) && !BUFFER_SUFFIXES.some((s) => t.name.endsWith(s)));
+  if (params.length === 0) throw new InputError(path, "the ONNX graph has no float initializers (no weights to differentiate)");
+  const dataInputs = graph.input.filter((i) => !initNames.has(i.name));
+  if (dataInputs.length !== 1) {
+    throw new InputError(path, `expected one data input, the graph has ${dataInputs.length} (${dataInputs.map((i) => i.name).join(", ")})`);
+  }
+  if (graph.output.length !== 1) throw new InputError(path, `expected one output (the logits), the graph has ${graph.output.length}`);
+  const input = dataInputs[0]!;
+  const inType = input.type?.value.case === "tensorType" ? input.type.value.value : undefined;
+  const inDims = inType?.shape ? staticDims(inType.shape.dim) : null;
+  if (!inDims || inDims.length < 2 || inDims.slice(1).some((d) => d === null)) {
+    throw new InputError(path, `input "${input.name}" must have shape [batch, ...] with fixed non-batch dimensions, got [${inDims?.map((d) => d ?? "?") ?? "unknown"}]`);
+  }
+  const inputShape = inDims.slice(1) as number[];
+  const layout = makeLayout(params.map((t) => ({ name: t.name, shape: t.dims.map(Number) })));
+  const stored = new Float64Array(layoutSize(layout));
+  params.forEach((t, i) => stored.set(initializerValues(t, path), layout[i]!.offset));
+
+  // The same graph with the parameters as inputs.
+  const paramNames = new Set(params.map((t) => t.name));
+  const rewritten = fromBinary(ModelProtoSchema, toBinary(ModelProtoSchema, proto));
+  const g = rewritten.graph!;
+  g.initializer = g.initializer.filter((t) => !paramNames.has(t.name));
+  g.input = [...g.input.filter((i) => !paramNames.has(i.name)), ...params.map((t) => create(ValueInfoProtoSchema, { name: t.name }))];
+  const onnx = new ONNXModel(toBinary(ModelProtoSchema, rewritten) as Uint8Array<ArrayBuffer>);
+  const outputName = g.output[0]!.name;
+
+  function apply(theta: Array, x: Array): Array {
+    const feeds: Record<string, Array> = { [input.name]: x.reshape([x.shape[0], ...inputShape]) };
+    for (const p of layout) feeds[p.name] = theta.ref.slice([p.offset, p.offset + p.size]).reshape([...p.shape]);
+    theta.dispose();
+    const out = onnx.run(feeds);
+    const y = out[outputName]!;
+    if (y.shape.length !== 2) {
+      y.dispose();
+      throw new InputError(path, `output "${outputName}" has shape [${y.shape}]; expected [batch, classes] logits`);
+    }
+    return y;
+  }
+
+  // The number of outputs: from the graph's output shape when it is fixed, else from one forward
+  // pass on a zero batch (lazily: the engine may not be started when the model is parsed).
+  const outType = g.output[0]!.type?.value.case === "tensorType" ? g.output[0]!.type.value.value : undefined;
+  const outDims = outType?.shape ? staticDims(outType.shape.dim) : null;
+  let outputDim: number | null = outDims && outDims.length === 2 && outDims[1] !== null ? outDims[1] : null;
+  const probeOutputDim = (): number => {
+    if (outputDim !== null) return outputDim;
+    try {
+      const probe = apply(np.array(Float32Array.from(stored)), np.zeros([1, ...inputShape]));
+      outputDim = probe.shape[1]!;
+      probe.dispose();
+      return outputDim;
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(path, `the ONNX graph does not run: ${(e as Error).message}`);
+    }
+  };
+  return {
+    spec: `onnx:${path}`,
+    inputShape,
+    get outputDim() {
+      return probeOutputDim();
+    },
+    layout,
+    size: stored.length,
+    torch: `ONNX graph ${graph.name || "(unnamed)"} (${graph.node.length} nodes: ${[...new Set(graph.node.map((n) => n.opType))].join(", ")})`,
+    apply,
+    init: () => Float64Array.from(stored),
+  };
+}
