@@ -39,6 +39,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "trace by Hutchinson, Hutch++ or XTrace, with standard errors",
     run: async (argv) => matrixFree((await import("./trace.ts")).traceCommand, argv),
   },
+  interpolate: {
+    summary: "loss and accuracy on the line between two checkpoints, barrier height, optional weight matching",
+    run: async (argv) => (await import("./interpolate.ts")).interpolateCommand(argv),
+  },
   diag: {
     summary: "diagonal by Hutchinson, XDiag or exactly, with per-layer summaries",
     run: async (argv) => matrixFree((await import("./diag.ts")).diagCommand, argv),

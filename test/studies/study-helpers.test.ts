@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../../src/errors.ts";
-import { barrierOf, interpolate } from "../../src/studies/hessian/part-e-batch.ts";
+import { barrierOf, interpolate } from "../../src/landscape/interpolation.ts";
 import { outlierRelation } from "../../src/studies/hessian/part-c-data.ts";
 import { proxySpectrum } from "../../src/studies/hessian/part-f-mnist.ts";
 import { mode, spreadFactor, topMean } from "../../src/studies/hessian/part-b-width.ts";

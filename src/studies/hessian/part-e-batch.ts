@@ -18,6 +18,7 @@ import { curvatureOperator } from "../../curvature/make.ts";
 import { lanczosEigs } from "../../linalg/lanczos.ts";
 import { hutchinsonTrace } from "../../linalg/hutchinson.ts";
 import { pathChart } from "../../report/path-figures.ts";
+import { barrierOf, interpolate } from "../../landscape/interpolation.ts";
 import { parseModel } from "../../nn/spec.ts";
 import { cachedData, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
 import type { StudyPart } from "./part.ts";
@@ -43,33 +44,6 @@ export interface PartEData {
   readonly barrierFraction: number;
   readonly curvature: readonly PathCurvature[];
   readonly distance: number;
-}
-
-/** Interpolates host parameter vectors. */
-export function interpolate(a: ArrayLike<number>, b: ArrayLike<number>, alpha: number): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = (1 - alpha) * a[i] + alpha * b[i];
-  return out;
-}
-
-/**
- * The barrier of a loss path: the largest excess of L(alpha) over the straight line between the
- * endpoint losses, max over alpha in [0, 1] of L(alpha) - ((1 - alpha) L(0) + alpha L(1)), and
- * where it is (0 when the path never rises above that line). This is the definition of the
- * linear-mode-connectivity literature (Frankle et al. 2020; Entezari et al. 2022): a bump counts
- * even when it stays below the higher endpoint.
- */
-export function barrierOf(alphas: readonly number[], loss: readonly number[]): { barrier: number; alpha: number } {
-  const i0 = alphas.findIndex((a) => Math.abs(a) < 1e-9);
-  const i1 = alphas.findIndex((a) => Math.abs(a - 1) < 1e-9);
-  if (i0 < 0 || i1 < 0) throw new Error("barrierOf: the alphas must include 0 and 1");
-  let barrier = 0, at = alphas[i0];
-  alphas.forEach((a, i) => {
-    if (a < -1e-9 || a > 1 + 1e-9) return;
-    const excess = loss[i] - ((1 - a) * loss[i0] + a * loss[i1]);
-    if (excess > barrier) [barrier, at] = [excess, a];
-  });
-  return { barrier, alpha: at };
 }
 
 export const partE: StudyPart<PartEData> = {
