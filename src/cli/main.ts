@@ -39,6 +39,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "trace by Hutchinson, Hutch++ or XTrace, with standard errors",
     run: async (argv) => matrixFree((await import("./trace.ts")).traceCommand, argv),
   },
+  landscape: {
+    summary: "1-D/2-D loss and accuracy slices: filter-normalized random, Hessian-eigenvector or trajectory-PCA directions",
+    run: async (argv) => (await import("./landscape.ts")).landscapeCommand(argv),
+  },
+  sharpness: {
+    summary: "top eigenvalue, trace, epsilon-sharpness, SAM worst case and linear stability at a point",
+    run: async (argv) => (await import("./sharpness.ts")).sharpnessCommand(argv),
+  },
   interpolate: {
     summary: "loss and accuracy on the line between two checkpoints, barrier height, optional weight matching",
     run: async (argv) => (await import("./interpolate.ts")).interpolateCommand(argv),
