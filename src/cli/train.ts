@@ -2,7 +2,10 @@
  * `curvlab train`: minibatch training of a model on a dataset (held-out split for testing),
  * with a progress bar, and with `--out DIR` a checkpoint (model.safetensors with PyTorch
  * state_dict names + checkpoint.json), the history (train.json) and the training curves
- * (curves.png, curves.svg).
+ * (curves.png, curves.svg). With `--track lmax,trace,density` (needs --out), curvature of the
+ * full-batch loss on the train split every `--every N` steps (default: once per epoch, i.e. every
+ * ceil(train examples / batch size) steps), recorded by landscape/tracking.ts into tracking.json
+ * with its figure tracking.svg/png (lambda_max against the 2/lr stability threshold, trace).
  */
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
@@ -18,6 +21,8 @@ import { progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
 import { lineChart } from "../report/figures.ts";
 import { toPng, toSvg } from "../report/render.ts";
+import { numBatches } from "../data/batches.ts";
+import { curvatureTracker, parseTrackList, trackingFigure, TRACK_QUANTITIES, type CurvatureTracker } from "../landscape/tracking.ts";
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
@@ -34,6 +39,8 @@ const OPTIONS: OptionSpecs = {
   "eval-every": { type: "int", help: "evaluate every N steps (default: every epoch)", meta: "N" },
   json: { type: "boolean", help: "print the result (settings, history, final metrics) as one JSON object on stdout" },
   out: { type: "string", help: "write the checkpoint, train.json and curves.png/svg into this directory", meta: "DIR" },
+  track: { type: "string", help: `record curvature during training (comma list among ${TRACK_QUANTITIES.join(", ")}) into tracking.json and tracking.png/svg; needs --out`, meta: "LIST" },
+  every: { type: "int", help: "with --track: measure every N steps (default: once per epoch)", meta: "N" },
   quiet: { type: "boolean", help: "no progress on stderr" },
 };
 
@@ -44,6 +51,7 @@ export const TRAIN_HELP = formatHelp(
   [
     "curvlab train --model mlp:20-64-5:tanh --data gmm:k=5,d=20,n=200,sep=3,seed=0 --out runs/gmm",
     "curvlab train --model mlp:784-100-10:tanh --data mnist:n=10000 --epochs 15 --out runs/mnist",
+    "curvlab train --model mlp:4-16-3:tanh --data gmm:k=3,d=4,n=30,sep=2,seed=1 --loss mse --optimizer sgd --lr 0.5 --batch-size 1000 --steps 200 --test-fraction 0 --track lmax,trace --every 10 --out runs/eos",
   ],
 );
 
@@ -61,37 +69,64 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   const dtype = opts.dtype as DTypeName;
   const device = opts.device as DeviceName;
   if (device === "webgpu" && dtype === "float64") throw new InputError("--dtype", "webgpu has no float64");
+  const track = opts.track !== undefined ? parseTrackList(String(opts.track)) : null;
+  if (track && opts.out === undefined) throw new InputError("--track", "needs --out DIR to write tracking.json and its figure");
+  if (opts.every !== undefined && !track) throw new InputError("--every", "only applies with --track");
+  if (opts.every !== undefined && !(Number(opts.every) >= 1)) throw new InputError("--every", `expected a positive integer, got ${opts.every}`);
   const split = fraction > 0 ? trainTestSplit(loaded.data, { fraction: 1 - fraction, seed }) : null;
+  const trainData = split ? split.train : loaded.data;
   await startEngine({ device });
+  let tracker: CurvatureTracker | null = null;
+  if (track) {
+    const n = trainData.y.length;
+    const perEpoch = numBatches(n, Math.min(Number(opts["batch-size"]), n), "keep");
+    tracker = curvatureTracker(loaded.model, trainData, {
+      track,
+      every: opts.every !== undefined ? Number(opts.every) : perEpoch,
+      optimizer,
+      stepsPerEpoch: perEpoch,
+      loss: opts.loss as LossName,
+      // Curvature differences want float64; webgpu has only float32.
+      dtype: device === "webgpu" ? "float32" : "float64",
+      seed,
+    });
+  }
   const totalSteps = { value: 0 };
   const bar = progress("train", { quiet: !!opts.quiet });
   let lastEval = "";
-  const result: TrainResult = await train(
-    {
-      model: loaded.model,
-      train: split ? split.train : loaded.data,
-      test: split?.test,
-      loss: opts.loss as LossName,
-      optimizer,
-      batchSize: Number(opts["batch-size"]),
-      epochs: opts.epochs as number | undefined,
-      steps: opts.steps as number | undefined,
-      seed,
-      dtype,
-      initTheta: opts.weights !== undefined ? loaded.theta : undefined,
-      evalEvery: opts["eval-every"] as number | undefined,
-    },
-    {
-      onStep: (s) => {
-        if (totalSteps.value === 0) totalSteps.value = expectedSteps(split ? split.train.y.length : loaded.data.y.length, opts);
-        bar.update(s.step, totalSteps.value, lastEval);
+  let result: TrainResult;
+  try {
+    result = await train(
+      {
+        model: loaded.model,
+        train: trainData,
+        test: split?.test,
+        loss: opts.loss as LossName,
+        optimizer,
+        batchSize: Number(opts["batch-size"]),
+        epochs: opts.epochs as number | undefined,
+        steps: opts.steps as number | undefined,
+        seed,
+        dtype,
+        initTheta: opts.weights !== undefined ? loaded.theta : undefined,
+        evalEvery: opts["eval-every"] as number | undefined,
       },
-      onEval: (r) => {
-        lastEval = `loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(1)}%${r.testAccuracy !== null ? ` test ${(100 * r.testAccuracy).toFixed(1)}%` : ""}`;
+      {
+        onStep: async (s) => {
+          if (totalSteps.value === 0) totalSteps.value = expectedSteps(trainData.y.length, opts);
+          if (tracker) await tracker.callbacks.onStep(s);
+          bar.update(s.step, totalSteps.value, lastEval);
+        },
+        onEval: (r) => {
+          lastEval = `loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(1)}%${r.testAccuracy !== null ? ` test ${(100 * r.testAccuracy).toFixed(1)}%` : ""}`;
+        },
       },
-    },
-  );
+    );
+  } finally {
+    tracker?.dispose();
+  }
   bar.done();
+  const tracking = tracker ? tracker.result() : null;
   const json = { command: "train", weights: loaded.weights, ...result };
   if (opts.out !== undefined) {
     const dir = String(opts.out);
@@ -107,6 +142,14 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
       ],
     });
     const [svg, png] = await Promise.all([toSvg(spec), toPng(spec)]);
+    const trackFiles: Record<string, string | Uint8Array> = {};
+    if (tracking) {
+      trackFiles["tracking.json"] = JSON.stringify(tracking, null, 2) + "\n";
+      if (tracking.records.length > 0) {
+        const tspec = trackingFigure(tracking, `curvature during training: ${loaded.model.spec}`);
+        [trackFiles["tracking.svg"], trackFiles["tracking.png"]] = await Promise.all([toSvg(tspec), toPng(tspec)]);
+      }
+    }
     saveCheckpoint(dir, {
       model: loaded.model,
       theta: result.theta,
@@ -116,7 +159,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
       settings: { ...result.settings, testFraction: fraction },
       metrics: result.final,
     });
-    writeOutputs(dir, { "train.json": JSON.stringify(json, null, 2) + "\n", "curves.svg": svg, "curves.png": png });
+    writeOutputs(dir, { "train.json": JSON.stringify(json, null, 2) + "\n", "curves.svg": svg, "curves.png": png, ...trackFiles });
   }
   if (opts.json) process.stdout.write(JSON.stringify(json) + "\n");
   else {
@@ -126,7 +169,8 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
         `trained ${loaded.model.spec} on ${loaded.data.name}: ${result.steps} steps, ${result.epochs} epochs, ${result.seconds.toFixed(1)} s`,
         `  train loss ${f.trainLoss.toFixed(4)}, accuracy ${(100 * f.trainAccuracy).toFixed(2)}%`,
         ...(f.testAccuracy !== null ? [`  test loss ${f.testLoss!.toFixed(4)}, accuracy ${(100 * f.testAccuracy).toFixed(2)}%`] : []),
-        ...(opts.out !== undefined ? [`  wrote ${opts.out}/model.safetensors, checkpoint.json, train.json, curves.png`] : []),
+        ...(opts.out !== undefined ? [`  wrote ${opts.out}/model.safetensors, checkpoint.json, train.json, curves.png${tracking ? `, tracking.json${tracking.records.length ? ", tracking.png" : ""}` : ""}`] : []),
+        ...(tracking && tracking.records.length ? [`  tracked ${tracking.settings.track.join(", ")} at ${tracking.records.length} steps (${tracking.matvecs} Hessian-vector products, ${tracking.seconds.toFixed(1)} s)`] : []),
         "",
       ].join("\n"),
     );
