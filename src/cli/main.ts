@@ -51,6 +51,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "loss and accuracy on the line between two checkpoints, barrier height, optional weight matching",
     run: async (argv) => (await import("./interpolate.ts")).interpolateCommand(argv),
   },
+  align: {
+    summary: "Hessian and gradient alignment of two datasets at one point (classifier head; Hutchinson estimates)",
+    run: async (argv) => (await import("./align.ts")).alignCommand(argv),
+  },
   diag: {
     summary: "diagonal by Hutchinson, XDiag or exactly, with per-layer summaries",
     run: async (argv) => matrixFree((await import("./diag.ts")).diagCommand, argv),

@@ -13,6 +13,7 @@ import { openRunDirectory } from "./run-directory.ts";
 /** The studies, loaded on demand. */
 const STUDIES: Record<string, () => Promise<StudyDefinition<any>>> = {
   hessian: async () => (await import("../studies/hessian/definition.ts")).hessianStudy,
+  coherence: async () => (await import("../studies/coherence/definition.ts")).coherenceStudy,
 };
 
 function options(study: StudyDefinition<any>): OptionSpecs {
