@@ -13,12 +13,11 @@
  * the two solutions are "joined by a flat region" when the barrier is below 5% of that depth.
  * The data decide; the verdict says which way.
  */
-import { makeProblem, evaluate } from "../../curvature/problem.ts";
-import { curvatureOperator } from "../../curvature/make.ts";
 import { lanczosEigs } from "../../linalg/lanczos.ts";
 import { hutchinsonTrace } from "../../linalg/hutchinson.ts";
 import { pathChart } from "../../report/path-figures.ts";
-import { barrierOf, interpolate } from "../../landscape/interpolation.ts";
+import { interpolate, interpolatePath } from "../../landscape/interpolation.ts";
+import { modelObjective } from "../../landscape/objective.ts";
 import { parseModel } from "../../nn/spec.ts";
 import { cachedData, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
 import type { StudyPart } from "./part.ts";
@@ -46,6 +45,38 @@ export interface PartEData {
   readonly distance: number;
 }
 
+/**
+ * Along the line from the small-batch to the large-batch solution: the loss at the study's
+ * alphas (landscape/interpolation.ts), the loss at the shared initialization (the basin's
+ * depth), and the top eigenvalue and trace at a few points in [0, 1].
+ */
+async function measurePath(ctx: StudyContext, model: string, data: string, thetaSmall: Float64Array, thetaLarge: Float64Array) {
+  const s = ctx.settings, b = s.batches;
+  const m = parseModel(model);
+  const objective = modelObjective(m, cachedData(data), { dtype: "float64" });
+  try {
+    const initLoss = (await objective.evaluate(m.init(s.seed))).loss;
+    ctx.log(`e: loss along the path (${b.alphas.length} points)`);
+    const path = await interpolatePath(objective, thetaSmall, thetaLarge, { alphas: b.alphas });
+    const curvature: PathCurvature[] = [];
+    for (let i = 0; i < b.curvaturePoints; i++) {
+      const alpha = b.curvaturePoints === 1 ? 0 : i / (b.curvaturePoints - 1);
+      ctx.log(`e: top eigenvalue and trace at alpha = ${sig(alpha, 3)}`);
+      const op = objective.curvature(interpolate(thetaSmall, thetaLarge, alpha));
+      try {
+        const top = await lanczosEigs(op, { k: 1, which: "largest", tol: 1e-6, seed: s.seed, confirm: false });
+        const tr = await hutchinsonTrace(op, { matvecs: b.traceProbes, seed: s.seed });
+        curvature.push({ alpha, lambdaMax: top.eigenvalues[0], trace: tr.estimate, traceStandardError: tr.standardError });
+      } finally {
+        op.dispose();
+      }
+    }
+    return { initLoss, path, curvature };
+  } finally {
+    objective.dispose();
+  }
+}
+
 export const partE: StudyPart<PartEData> = {
   id: "e",
   async run(ctx: StudyContext) {
@@ -58,44 +89,15 @@ export const partE: StudyPart<PartEData> = {
     const common = { model, data, seed: s.seed, lr: b.lr, momentum: s.training.momentum };
     const small = await trainedModel(ctx, { ...common, key: `${key}-batch${b.small}`, batchSize: b.small, epochs: b.smallEpochs });
     const large = await trainedModel(ctx, { ...common, key: `${key}-batch${b.large}`, batchSize: b.large, epochs: b.largeEpochs });
-    const m = parseModel(model);
-    const ds = cachedData(data);
-    const initProblem = makeProblem(m, ds, m.init(s.seed), { dtype: "float64" });
-    const initLoss = (await evaluate(initProblem)).loss;
-    initProblem.dispose();
-    ctx.log(`e: loss along the path (${b.alphas.length} points)`);
-    const loss: number[] = [], accuracy: number[] = [];
-    for (const alpha of b.alphas) {
-      const p = makeProblem(m, ds, interpolate(small.theta, large.theta, alpha), { dtype: "float64" });
-      const r = await evaluate(p);
-      p.dispose();
-      loss.push(r.loss);
-      accuracy.push(r.accuracy);
-    }
-    const curvature: PathCurvature[] = [];
-    for (let i = 0; i < b.curvaturePoints; i++) {
-      const alpha = b.curvaturePoints === 1 ? 0 : i / (b.curvaturePoints - 1);
-      ctx.log(`e: top eigenvalue and trace at alpha = ${sig(alpha, 3)}`);
-      const p = makeProblem(m, ds, interpolate(small.theta, large.theta, alpha), { dtype: "float64" });
-      const op = curvatureOperator(p, { operator: "hessian" });
-      try {
-        const top = await lanczosEigs(op, { k: 1, which: "largest", tol: 1e-6, seed: s.seed, confirm: false });
-        const tr = await hutchinsonTrace(op, { matvecs: b.traceProbes, seed: s.seed });
-        curvature.push({ alpha, lambdaMax: top.eigenvalues[0], trace: tr.estimate, traceStandardError: tr.standardError });
-      } finally {
-        op.dispose();
-        p.dispose();
-      }
-    }
-    const { barrier, alpha: barrierAlpha } = barrierOf(b.alphas, loss);
-    const i0 = b.alphas.findIndex((a) => Math.abs(a) < 1e-9), i1 = b.alphas.findIndex((a) => Math.abs(a - 1) < 1e-9);
+    const { initLoss, path, curvature } = await measurePath(ctx, model, data, small.theta, large.theta);
+    const { alphas, loss, barrier, barrierAlpha, distance } = path;
+    const accuracy = path.accuracy.map((v) => v ?? NaN);
+    const i0 = alphas.indexOf(0), i1 = alphas.indexOf(1);
     const depth = initLoss - Math.min(loss[i0], loss[i1]);
     const barrierFraction = depth > 0 ? barrier / depth : Infinity;
-    let dist = 0;
-    for (let i = 0; i < small.theta.length; i++) dist += (small.theta[i] - large.theta[i]) ** 2;
     const data_: PartEData = {
-      model, data, alphas: b.alphas, loss, accuracy, initLoss, barrier, barrierAlpha, depth, barrierFraction, curvature,
-      distance: Math.sqrt(dist),
+      model, data, alphas: [...alphas], loss: [...loss], accuracy, initLoss, barrier, barrierAlpha, depth, barrierFraction, curvature,
+      distance,
     };
     const sb = curvature[0], lb = curvature[curvature.length - 1];
     const joined = barrierFraction <= 0.05;
