@@ -52,6 +52,15 @@ function parseShift(raw: string): number[] {
   return values;
 }
 
+/** What `curvlab align` prints with --json and writes to alignment.json. */
+export interface AlignCommandResult extends AlignmentResult {
+  readonly command: "align";
+  readonly model: string;
+  readonly data: string;
+  readonly data2: string;
+  readonly weights: string;
+}
+
 export async function alignCommand(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv, OPTIONS, "align");
   if (opts.help) {
@@ -86,7 +95,7 @@ export async function alignCommand(argv: readonly string[]): Promise<number> {
     onProgress: (d, t) => bar.update(d, t),
   });
   bar.done();
-  const json = {
+  const json: AlignCommandResult = {
     command: "align",
     model: loaded.model.spec,
     data: loaded.data.name,

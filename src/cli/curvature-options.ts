@@ -42,17 +42,25 @@ export interface CurvatureSetup {
   readonly exact: boolean;
   readonly loss: LossName;
   /** The settings that identify the operator, for results and run directories. */
-  readonly settings: {
-    readonly model: string;
-    readonly data: string;
-    readonly weights: string;
-    readonly operator: OperatorName;
-    readonly block: string | null;
-    readonly loss: LossName;
-    readonly dtype: DTypeName;
-    readonly device: DeviceName;
-    readonly exact: boolean;
-  };
+  readonly settings: CurvatureSettings;
+}
+
+/** The settings that identify a curvature operator, as results and run directories record them. */
+export interface CurvatureSettings {
+  /** Model spec, e.g. "mlp:20-32-5:tanh". */
+  readonly model: string;
+  /** Data spec, e.g. "gmm:k=5,d=20,n=200,sep=3,seed=0". */
+  readonly data: string;
+  /** Where the parameters came from: a file, a checkpoint directory, or the seeded initialization. */
+  readonly weights: string;
+  readonly operator: OperatorName;
+  /** The parameter or layer the operator is restricted to, or null for the whole model. */
+  readonly block: string | null;
+  readonly loss: LossName;
+  readonly dtype: DTypeName;
+  readonly device: DeviceName;
+  /** float64 with exact transcendentals (the cpu device). */
+  readonly exact: boolean;
 }
 
 /** Checks every option and loads model, data and weights; starts nothing. */

@@ -5,10 +5,36 @@ import { exactDiagonal } from "../linalg/exact-diagonal.ts";
 import { journaled } from "../linalg/journal.ts";
 import { lineChart } from "../report/figures.ts";
 import { blockRange } from "../tree/layout.ts";
-import { fmt, matrixFreeOptions, type MatrixFreeCommand } from "./matrix-free.ts";
+import { fmt, matrixFreeOptions, type MatrixFreeCommand, type MatrixFreeResultBase, type MatrixFreeRunFile } from "./matrix-free.ts";
 
 const METHODS = ["hutchinson", "xdiag", "exact"] as const;
 type Method = (typeof METHODS)[number];
+
+/** The options of `curvlab diag`, as its result and its run directory record them. */
+export type DiagSettings = {
+  readonly method: Method;
+  /** Products to spend, or null for exact (one per parameter). */
+  readonly matvecs: number | null;
+  readonly seed: number;
+};
+
+/** run.json of `curvlab diag --resume DIR`. */
+export interface DiagRunFile extends MatrixFreeRunFile<"diag", DiagSettings> {}
+
+/** Mean and largest diagonal entry of one named parameter (within the block, with --block). */
+export interface DiagLayerSummary {
+  /** PyTorch state_dict name, e.g. "0.weight". */
+  readonly name: string;
+  readonly size: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+/** The result of `curvlab diag` (diag.json, and stdout with --json). */
+export interface DiagResult extends MatrixFreeResultBase<"diag">, DiagSettings {
+  readonly diagonal: DiagonalEstimate;
+  readonly layers: readonly DiagLayerSummary[];
+}
 
 export const diagCommand: MatrixFreeCommand = {
   name: "diag",
@@ -18,7 +44,7 @@ export const diagCommand: MatrixFreeCommand = {
     matvecs: { type: "int", help: "products to spend (not used by exact)", default: 100 },
   }),
   examples: ["curvlab diag --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --method exact --out out/diag"],
-  settings: (o) => ({ method: o.method, matvecs: o.method === "exact" ? null : o.matvecs, seed: o.seed }),
+  settings: (o): DiagSettings => ({ method: o.method as Method, matvecs: o.method === "exact" ? null : Number(o.matvecs), seed: Number(o.seed) }),
   async run({ opts, setup, op, journal, bar }) {
     const method = opts.method as Method;
     const progress = (d: number, t: number) => bar.update(d, t);
@@ -31,7 +57,7 @@ export const diagCommand: MatrixFreeCommand = {
     const offset = setup.block ? blockRange(setup.loaded.model.layout, setup.block).offset : 0;
     const layers = setup.loaded.model.layout
       .filter((p) => p.offset >= offset && p.offset + p.size <= offset + d.diagonal.length)
-      .map((p) => {
+      .map((p): DiagLayerSummary => {
         const part = d.diagonal.slice(p.offset - offset, p.offset - offset + p.size);
         return { name: p.name, size: p.size, mean: part.reduce((a, b) => a + b, 0) / p.size, max: Math.max(...part) };
       });

@@ -2,6 +2,8 @@
  * `curvlab hessian --dense`: all eigenvalues of a curvature operator (Hessian, Gauss-Newton,
  * empirical Fisher, gradient covariance, residual; optionally one layer's block), by
  * materializing it and decomposing it exactly. For models up to a few thousand parameters.
+ * With --out: hessian.json, eigenvalues.csv (index, eigenvalue; ascending, index = position in
+ * the JSON array) and the histogram spectrum.svg/png.
  */
 import { InputError } from "../errors.ts";
 import type { DeviceName } from "../engine/start.ts";
@@ -15,6 +17,7 @@ import { progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
 import { eigenvalueHistogram } from "../report/figures.ts";
 import { toPng, toSvg } from "../report/render.ts";
+import { columnsToCsv } from "../report/csv.ts";
 
 /** Above this many parameters a dense matrix is refused: use matrix-free spectra instead. */
 export const MAX_DENSE_SIZE = 8000;
@@ -22,7 +25,7 @@ export const MAX_DENSE_SIZE = 8000;
 const OPTIONS: OptionSpecs = {
   ...curvatureOptions("float64"),
   dense: { type: "boolean", help: "materialize the operator and compute all eigenvalues exactly (required; matrix-free spectra: curvlab spectrum)" },
-  out: { type: "string", help: "write hessian.json and a histogram (PNG, SVG) into this directory", meta: "DIR" },
+  out: { type: "string", help: "write hessian.json, eigenvalues.csv and a histogram (PNG, SVG) into this directory", meta: "DIR" },
 };
 
 export const HESSIAN_HELP = formatHelp(
@@ -35,6 +38,7 @@ export const HESSIAN_HELP = formatHelp(
   ],
 );
 
+/** The result of `curvlab hessian --dense` (hessian.json, and stdout with --json). */
 export interface HessianResult {
   readonly command: "hessian";
   readonly operator: OperatorName;
@@ -130,6 +134,8 @@ export async function hessianCommand(argv: readonly string[]): Promise<number> {
     const [svg, png] = await Promise.all([toSvg(spec), toPng(spec)]);
     writeOutputs(String(opts.out), {
       "hessian.json": JSON.stringify(result, null, 2) + "\n",
+      // index = position in the JSON array (ascending eigenvalues).
+      "eigenvalues.csv": columnsToCsv({ index: ev.map((_, i) => i), eigenvalue: ev }),
       "spectrum.svg": svg,
       "spectrum.png": png,
     });
@@ -153,7 +159,7 @@ function formatSummary(r: HessianResult, out?: string): string {
     `  smallest: ${bottom}`,
     `  trace ${fmt(r.summary.trace)}; ${r.summary.negative} negative, ${r.summary.nearZero} with |l| <= ${r.summary.nearZeroThreshold.toExponential(1)}`,
     `  ${r.cost.matvecs} products, ${r.cost.seconds.toFixed(1)} s (matrix ${r.cost.secondsMatrix.toFixed(1)} s, eigenvalues ${r.cost.secondsEigen.toFixed(2)} s)`,
-    ...(out ? [`  wrote ${out}/hessian.json, spectrum.png, spectrum.svg`] : []),
+    ...(out ? [`  wrote ${out}/hessian.json, eigenvalues.csv, spectrum.png, spectrum.svg`] : []),
     "",
   ].join("\n");
 }

@@ -95,6 +95,57 @@ function coveringRange(coords: readonly number[], margin = 0.15): AxisOptions {
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
+/** Random directions: one Gaussian direction per axis, normalized. */
+export interface RandomDirectionsInfo {
+  readonly kind: "random";
+  readonly normalization: Normalization;
+  readonly biases: BiasHandling;
+  /** Seed of each direction (seed + axis). */
+  readonly seeds: readonly number[];
+  /** Cosine between the two directions (2-D slices only). */
+  readonly cosine?: number;
+}
+
+/** The top Hessian eigenvectors (Lanczos), largest eigenvalue first. */
+export interface EigenDirectionsInfo {
+  readonly kind: "eigen";
+  /** The operator's description. */
+  readonly operator: string;
+  readonly eigenvalues: readonly number[];
+  readonly residuals: readonly number[];
+  readonly converged: readonly boolean[];
+  readonly matvecs: number;
+  readonly seconds: number;
+}
+
+/** The principal directions of a training trajectory (checkpoints), centred on the final point. */
+export interface PcaDirectionsInfo {
+  readonly kind: "pca";
+  /** The --checkpoints paths, in training order. */
+  readonly checkpoints: readonly string[];
+  readonly explainedVarianceRatio: readonly number[];
+  /** coordinates[i][j]: checkpoint i minus the final point, along direction j. */
+  readonly coordinates: readonly (readonly number[])[];
+  /** Whether the mean row was subtracted before the PCA. */
+  readonly center: boolean;
+}
+
+export type DirectionsInfo = RandomDirectionsInfo | EigenDirectionsInfo | PcaDirectionsInfo;
+
+/** The result of `curvlab landscape` (slice.json, and stdout with --json). */
+export interface LandscapeResult {
+  readonly command: "landscape";
+  readonly model: string;
+  readonly data: string;
+  readonly loss: LossName;
+  /** The point sliced around: a file, a checkpoint directory, or the seeded initialization. */
+  readonly weights: string;
+  readonly dtype: DTypeName;
+  /** How the directions were chosen, with what that method measured. */
+  readonly directions: DirectionsInfo;
+  readonly slice: Slice1d | Slice2d;
+}
+
 export async function landscapeCommand(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv, OPTIONS, "landscape");
   if (opts.help) {
@@ -138,7 +189,7 @@ export async function landscapeCommand(argv: readonly string[]): Promise<number>
   try {
     // Directions.
     let dirs: Float64Array[];
-    let directionInfo: Record<string, unknown>;
+    let directionInfo: DirectionsInfo;
     let axisTitles: string[];
     let axes: AxisOptions[] = ranges ?? Array.from({ length: dims }, () => ({ from: -1, to: 1 }));
     let trajectoryPoints: { x: number; y: number; label: string }[] | undefined;
@@ -157,7 +208,7 @@ export async function landscapeCommand(argv: readonly string[]): Promise<number>
     } else {
       if (!pca) throw new Error("landscape: pca directions without a trajectory");
       dirs = [...pca.directions];
-      directionInfo = { kind, checkpoints: checkpointList, explainedVarianceRatio: pca.explainedVarianceRatio, coordinates: pca.coordinates, center: pca.center };
+      directionInfo = { kind, checkpoints: checkpointList!, explainedVarianceRatio: pca.explainedVarianceRatio, coordinates: pca.coordinates, center: pca.center };
       axisTitles = pca.explainedVarianceRatio.map((r, k) => `PC ${k + 1} (${pct(r)} of the trajectory's variance)`);
       if (!ranges) axes = Array.from({ length: dims }, (_, k) => coveringRange(pca.coordinates.map((c) => c[k])));
       trajectoryPoints = pca.coordinates.map((c, i) => ({ x: c[0], y: c[1] ?? 0, label: checkpointList![i] }));
@@ -172,11 +223,11 @@ export async function landscapeCommand(argv: readonly string[]): Promise<number>
         : await slice2d(objective, theta, [dirs[0], dirs[1]], { axes: [{ ...axes[0], points }, { ...axes[1], points }], onProgress });
     bar.done();
 
-    const json = {
+    const json: LandscapeResult = {
       command: "landscape",
       model: model.spec,
       data: data.name,
-      loss: opts.loss,
+      loss: opts.loss as LossName,
       weights,
       dtype,
       directions: directionInfo,
@@ -215,8 +266,8 @@ export async function landscapeCommand(argv: readonly string[]): Promise<number>
         [
           `${dims}-D slice of ${objective.description} along ${kind} directions: ${s.evaluations} evaluations, ${s.seconds.toFixed(1)} s`,
           `  loss at the point ${s.originLoss.toPrecision(6)}${s.originAccuracy !== null ? `, accuracy ${pct(s.originAccuracy)}` : ""}; over the slice ${Math.min(...finite).toPrecision(4)} to ${Math.max(...finite).toPrecision(4)}`,
-          ...(kind === "eigen" ? [`  eigenvalues ${(directionInfo.eigenvalues as number[]).map((l) => l.toPrecision(4)).join(", ")}`] : []),
-          ...(kind === "pca" ? [`  explained variance ${(directionInfo.explainedVarianceRatio as number[]).map(pct).join(", ")}`] : []),
+          ...(directionInfo.kind === "eigen" ? [`  eigenvalues ${directionInfo.eigenvalues.map((l) => l.toPrecision(4)).join(", ")}`] : []),
+          ...(directionInfo.kind === "pca" ? [`  explained variance ${directionInfo.explainedVarianceRatio.map(pct).join(", ")}`] : []),
           ...(written.length ? [`  wrote ${opts.out}/${written.join(", ")}`] : []),
           "",
         ].join("\n"),

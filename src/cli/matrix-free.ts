@@ -2,10 +2,11 @@
  * The frame of the matrix-free commands (spectrum, density, trace, diag): shared options, the
  * engine and operator, progress, `--resume DIR` (a run directory whose journal keeps finished
  * units: stop the command at any time, run it again with the same options, and it goes on), and
- * the outputs: one JSON object on stdout with --json, files in --out (or the --resume directory).
+ * the outputs: one JSON object on stdout with --json, files in --out (or the --resume directory):
+ * <command>.json, the command's tables as CSV and its figures as SVG and PNG.
  */
 import { formatHelp, parseArgs, type OptionSpecs, type ParsedOptions } from "./args.ts";
-import { buildOperator, curvatureOptions, prepareCurvature, type CurvatureSetup } from "./curvature-options.ts";
+import { buildOperator, curvatureOptions, prepareCurvature, type CurvatureSettings, type CurvatureSetup } from "./curvature-options.ts";
 import { openRunDirectory } from "./run-directory.ts";
 import { progress, type Progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
@@ -27,6 +28,8 @@ export interface MatrixFreeOutput {
   readonly result: Record<string, unknown>;
   /** Figures to write with --out, by file stem. */
   readonly figures: Readonly<Record<string, TopLevelSpec>>;
+  /** Tables (CSV text, report/csv.ts) to write with --out, by file name. */
+  readonly tables?: Readonly<Record<string, string>>;
   /** Human-readable summary lines. */
   readonly summary: readonly string[];
 }
@@ -41,11 +44,28 @@ export interface MatrixFreeCommand {
   run(ctx: MatrixFreeContext): Promise<MatrixFreeOutput>;
 }
 
+/**
+ * What a matrix-free command's run directory keeps in run.json: the command, the operator's
+ * settings and the command's own settings (`S`). A resumed run must match it exactly.
+ */
+export type MatrixFreeRunFile<N extends string, S> = { readonly command: N } & CurvatureSettings & S;
+
+/**
+ * The fields every matrix-free result (<command>.json, and stdout with --json) has besides the
+ * command's own settings and output: the run file's fields, the operator's size and the wall time.
+ */
+export type MatrixFreeResultBase<N extends string> = { readonly command: N } & CurvatureSettings & {
+  /** Dimension of the operator (the block's, with --block). */
+  readonly size: number;
+  /** Wall time of the whole command, in seconds (engine start and operator set-up included). */
+  readonly seconds: number;
+};
+
 export function matrixFreeOptions(extra: OptionSpecs): OptionSpecs {
   return {
     ...curvatureOptions("float32"),
     ...extra,
-    out: { type: "string", help: "write the result JSON and figures (PNG, SVG) into this directory", meta: "DIR" },
+    out: { type: "string", help: "write the result JSON, its tables (CSV) and figures (PNG, SVG) into this directory", meta: "DIR" },
     resume: { type: "string", help: "run directory: keeps finished work, so a stopped run goes on where it stopped (outputs go there too)", meta: "DIR" },
   };
 }
@@ -85,7 +105,7 @@ export async function runMatrixFree(cmd: MatrixFreeCommand, argv: readonly strin
   };
   const outDir = opts.out !== undefined ? String(opts.out) : opts.resume !== undefined ? String(opts.resume) : null;
   if (outDir) {
-    const files: Record<string, string | Uint8Array> = { [`${cmd.name}.json`]: JSON.stringify(result, null, 2) + "\n" };
+    const files: Record<string, string | Uint8Array> = { [`${cmd.name}.json`]: JSON.stringify(result, null, 2) + "\n", ...output.tables };
     for (const [stem, spec] of Object.entries(output.figures)) {
       const [svg, png] = await Promise.all([toSvg(spec), toPng(spec)]);
       files[`${stem}.svg`] = svg;
@@ -96,7 +116,8 @@ export async function runMatrixFree(cmd: MatrixFreeCommand, argv: readonly strin
   if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
   else {
     const head = `${setup.operator}${setup.block ? ` (block ${setup.block})` : ""} of ${setup.loss} for ${setup.settings.model} on ${setup.settings.data} (${setup.size} parameters, ${setup.dtype} on ${setup.device})`;
-    const tail = outDir ? [`  wrote ${outDir}/${cmd.name}.json${Object.keys(output.figures).map((f) => `, ${f}.png`).join("")}`] : [];
+    const written = [...Object.keys(output.tables ?? {}), ...Object.keys(output.figures).map((f) => `${f}.png`)];
+    const tail = outDir ? [`  wrote ${outDir}/${cmd.name}.json${written.map((f) => `, ${f}`).join("")}`] : [];
     process.stdout.write([head, ...output.summary.map((l) => `  ${l}`), ...tail, ""].join("\n"));
   }
   return 0;

@@ -9,6 +9,22 @@ import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import type { Journal } from "../linalg/journal.ts";
 import { readNpy, writeNpy } from "../data/npy.ts";
+import type { SpectrumRunFile } from "./spectrum.ts";
+import type { DensityRunFile } from "./density.ts";
+import type { TraceRunFile } from "./trace.ts";
+import type { DiagRunFile } from "./diag.ts";
+
+/** run.json of `curvlab study NAME --out DIR`: the study and its settings (preset and seed). */
+export interface StudyRunFile {
+  readonly study: string;
+  readonly settings: { readonly seed: number; readonly [setting: string]: unknown };
+}
+
+/**
+ * DIR/run.json: the settings a run directory was started with (`--resume DIR` of the matrix-free
+ * commands, or a study's --out folder).
+ */
+export type RunFile = SpectrumRunFile | DensityRunFile | TraceRunFile | DiagRunFile | StudyRunFile;
 
 function safeKey(key: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`journal key "${key}" has characters unsafe in file names`);

@@ -2,15 +2,48 @@
  * `curvlab spectrum --top K | --bottom K`: extreme eigenvalues of a curvature operator,
  * matrix-free, by Lanczos with full reorthogonalization (default) or deflated power iteration
  * (the method of PyHessian, as a baseline). With --json, `eigenvalues` are in descending order
- * for --top (ascending for --bottom), beside `matvecs`.
+ * for --top (ascending for --bottom), beside `matvecs`. With --out (or --resume), spectrum.json,
+ * eigenvalues.csv (index, eigenvalue, residual, converged; in the JSON's order, index = position in
+ * its arrays) and the figure spectrum.svg/png.
  */
 import { InputError } from "../errors.ts";
-import { lanczosEigs } from "../linalg/lanczos.ts";
-import { powerIteration } from "../linalg/power-iteration.ts";
+import { lanczosEigs, type LanczosResult } from "../linalg/lanczos.ts";
+import { powerIteration, type PowerIterationResult } from "../linalg/power-iteration.ts";
 import { journaled } from "../linalg/journal.ts";
-import type { Eigenpairs } from "../linalg/eigenpairs.ts";
 import { lineChart } from "../report/figures.ts";
-import { fmt, matrixFreeOptions, type MatrixFreeCommand } from "./matrix-free.ts";
+import { columnsToCsv } from "../report/csv.ts";
+import { fmt, matrixFreeOptions, type MatrixFreeCommand, type MatrixFreeResultBase, type MatrixFreeRunFile } from "./matrix-free.ts";
+
+/** The options of `curvlab spectrum`, as its result and its run directory record them. */
+export type SpectrumSettings = {
+  /** K of --top K (the K largest eigenvalues), or null. */
+  readonly top: number | null;
+  /** K of --bottom K (the K smallest), or null. */
+  readonly bottom: number | null;
+  /** K of --magnitude K (the K largest in absolute value), or null. */
+  readonly magnitude: number | null;
+  readonly method: "lanczos" | "power";
+  /** --tol, or null for the method's default. */
+  readonly tol: number | null;
+  /** --max-steps, or null for the method's default. */
+  readonly maxSteps: number | null;
+  readonly seed: number;
+};
+
+/** run.json of `curvlab spectrum --resume DIR`. */
+export interface SpectrumRunFile extends MatrixFreeRunFile<"spectrum", SpectrumSettings> {}
+
+/** The shared settings of a spectrum result; the solver's `method` and `operator` (descriptions) replace the options' ones. */
+type SpectrumResultBase = Omit<MatrixFreeResultBase<"spectrum">, "operator"> & Omit<SpectrumSettings, "method">;
+
+/** `curvlab spectrum --method lanczos`: the settings, then the Lanczos result (`seconds` is the whole command's). */
+export interface LanczosSpectrumResult extends SpectrumResultBase, Omit<LanczosResult, "vectors" | "seconds"> {}
+
+/** `curvlab spectrum --method power`: the settings, then the power-iteration result (`seconds` is the whole command's). */
+export interface PowerSpectrumResult extends SpectrumResultBase, Omit<PowerIterationResult, "vectors" | "seconds"> {}
+
+/** The result of `curvlab spectrum` (spectrum.json, and stdout with --json). */
+export type SpectrumResult = LanczosSpectrumResult | PowerSpectrumResult;
 
 export const spectrumCommand: MatrixFreeCommand = {
   name: "spectrum",
@@ -27,7 +60,7 @@ export const spectrumCommand: MatrixFreeCommand = {
     "curvlab spectrum --model mlp:784-128-10:tanh --data mnist:n=1000 --top 10 --json",
     "curvlab spectrum --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --bottom 5 --dtype float64",
   ],
-  settings: (o) => ({ top: o.top ?? null, bottom: o.bottom ?? null, magnitude: o.magnitude ?? null, method: o.method, tol: o.tol ?? null, maxSteps: o["max-steps"] ?? null, seed: o.seed }),
+  settings: (o): SpectrumSettings => ({ top: (o.top as number | undefined) ?? null, bottom: (o.bottom as number | undefined) ?? null, magnitude: (o.magnitude as number | undefined) ?? null, method: o.method as SpectrumSettings["method"], tol: (o.tol as number | undefined) ?? null, maxSteps: (o["max-steps"] as number | undefined) ?? null, seed: Number(o.seed) }),
   async run({ opts, setup, op, journal, bar }) {
     const asked = (["top", "bottom", "magnitude"] as const).filter((w) => opts[w] !== undefined);
     if (asked.length !== 1) throw new InputError("--top", "give exactly one of --top K, --bottom K, --magnitude K");
@@ -41,7 +74,7 @@ export const spectrumCommand: MatrixFreeCommand = {
     const maxSteps = opts["max-steps"] as number | undefined;
     const seed = Number(opts.seed);
     // Lanczos and power iteration are journaled whole: a resumed run reuses a finished result.
-    const r = await journaled<Eigenpairs>(journal, `spectrum-${opts.method}`, () =>
+    const r = await journaled<LanczosResult | PowerIterationResult>(journal, `spectrum-${opts.method}`, () =>
       opts.method === "power"
         ? powerIteration(op, { k, tol, maxIter: maxSteps, seed, onProgress: (p) => bar.update(p.matvecs, k * (maxSteps ?? 100)) })
         : lanczosEigs(op, {
@@ -55,6 +88,15 @@ export const spectrumCommand: MatrixFreeCommand = {
     );
     return {
       result: { ...r, eigenvalues: r.eigenvalues },
+      tables: {
+        // One row per pair, in the result's order; index = position in the JSON arrays.
+        "eigenvalues.csv": columnsToCsv({
+          index: r.eigenvalues.map((_, i) => i),
+          eigenvalue: r.eigenvalues,
+          residual: r.residuals,
+          converged: r.converged,
+        }),
+      },
       figures: {
         spectrum: lineChart({
           title: `${which} eigenvalues (${r.method})`,

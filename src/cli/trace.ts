@@ -3,10 +3,28 @@ import { hutchinsonTrace, type TraceEstimate } from "../linalg/hutchinson.ts";
 import { hutchppTrace } from "../linalg/hutchpp.ts";
 import { xtrace } from "../linalg/xtrace.ts";
 import { journaled } from "../linalg/journal.ts";
-import { fmt, matrixFreeOptions, type MatrixFreeCommand } from "./matrix-free.ts";
+import { fmt, matrixFreeOptions, type MatrixFreeCommand, type MatrixFreeResultBase, type MatrixFreeRunFile } from "./matrix-free.ts";
 
 const METHODS = ["hutchinson", "hutchpp", "xtrace"] as const;
 type Method = (typeof METHODS)[number];
+
+/** The options of `curvlab trace`, as its result and its run directory record them. */
+export type TraceSettings = {
+  /** The estimator, or "all" to run the three. */
+  readonly method: Method | "all";
+  /** Products to spend per estimator. */
+  readonly matvecs: number;
+  readonly seed: number;
+};
+
+/** run.json of `curvlab trace --resume DIR`. */
+export interface TraceRunFile extends MatrixFreeRunFile<"trace", TraceSettings> {}
+
+/** The result of `curvlab trace` (trace.json, and stdout with --json). */
+export interface TraceResult extends MatrixFreeResultBase<"trace">, TraceSettings {
+  /** One estimate per method run, in the order hutchinson, hutchpp, xtrace. */
+  readonly estimates: readonly TraceEstimate[];
+}
 
 export const traceCommand: MatrixFreeCommand = {
   name: "trace",
@@ -18,7 +36,7 @@ export const traceCommand: MatrixFreeCommand = {
   examples: [
     "curvlab trace --model mlp:784-128-10:tanh --data mnist:n=1000 --method all --matvecs 100",
   ],
-  settings: (o) => ({ method: o.method, matvecs: o.matvecs, seed: o.seed }),
+  settings: (o): TraceSettings => ({ method: o.method as TraceSettings["method"], matvecs: Number(o.matvecs), seed: Number(o.seed) }),
   async run({ opts, op, journal, bar }) {
     const methods: Method[] = opts.method === "all" ? [...METHODS] : [opts.method as Method];
     const run = { hutchinson: hutchinsonTrace, hutchpp: hutchppTrace, xtrace };

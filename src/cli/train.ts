@@ -10,9 +10,9 @@
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
 import { trainTestSplit } from "../data/split.ts";
-import { train, DEFAULT_TRAIN, type TrainResult } from "../train/train.ts";
+import { train, DEFAULT_TRAIN, type TrainMetrics, type TrainResult, type TrainSettings } from "../train/train.ts";
 import { parseOptimizer } from "../train/optimizers.ts";
-import { saveCheckpoint } from "../train/checkpoint.ts";
+import { saveCheckpoint, type CheckpointMeta } from "../train/checkpoint.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
@@ -54,6 +54,29 @@ export const TRAIN_HELP = formatHelp(
     "curvlab train --model mlp:4-16-3:tanh --data gmm:k=3,d=4,n=30,sep=2,seed=1 --loss mse --optimizer sgd --lr 0.5 --batch-size 1000 --steps 200 --test-fraction 0 --track lmax,trace --every 10 --out runs/eos",
   ],
 );
+
+/**
+ * The result of `curvlab train` (train.json, and stdout with --json): the run's settings, its
+ * evaluation history and final metrics, and where the starting parameters came from.
+ */
+export interface TrainCommandResult extends Omit<TrainResult, "theta"> {
+  readonly command: "train";
+  /** Where the starting parameters came from: a file, a checkpoint directory, or the seeded initialization. */
+  readonly weights: string;
+}
+
+/** The training settings a checkpoint written by `curvlab train` records. */
+export interface TrainCheckpointSettings extends TrainSettings {
+  /** Held-out fraction of the data (0 = none). */
+  readonly testFraction: number;
+}
+
+/** checkpoint.json as `curvlab train --out DIR` writes it: settings and metrics are the run's. */
+export interface TrainCheckpointMeta extends Omit<CheckpointMeta, "settings" | "metrics"> {
+  readonly settings: TrainCheckpointSettings;
+  /** Metrics at the final parameters. */
+  readonly metrics: TrainMetrics;
+}
 
 export async function trainCommand(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv, OPTIONS, "train");
@@ -127,7 +150,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   }
   bar.done();
   const tracking = tracker ? tracker.result() : null;
-  const json = { command: "train", weights: loaded.weights, ...result };
+  const json: TrainCommandResult = { command: "train", weights: loaded.weights, ...result };
   if (opts.out !== undefined) {
     const dir = String(opts.out);
     const spec = lineChart({
@@ -150,14 +173,16 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
         [trackFiles["tracking.svg"], trackFiles["tracking.png"]] = await Promise.all([toSvg(tspec), toPng(tspec)]);
       }
     }
+    const checkpointSettings: TrainCheckpointSettings = { ...result.settings, testFraction: fraction };
+    const checkpointMetrics: TrainMetrics = result.final;
     saveCheckpoint(dir, {
       model: loaded.model,
       theta: result.theta,
       dataSpec: loaded.data.name,
       loss: opts.loss as LossName,
       dtype,
-      settings: { ...result.settings, testFraction: fraction },
-      metrics: result.final,
+      settings: checkpointSettings,
+      metrics: checkpointMetrics,
     });
     writeOutputs(dir, { "train.json": JSON.stringify(json, null, 2) + "\n", "curves.svg": svg, "curves.png": png, ...trackFiles });
   }

@@ -370,8 +370,26 @@ export interface WrittenReport {
   readonly seconds: number;
 }
 
+/** A figure as results.json records it: its Vega-Lite spec (data inline) unless left out. */
+export interface ReportFigureResults extends Omit<ReportFigure, "spec"> {
+  /** The Vega-Lite spec (https://vega.github.io/schema/vega-lite/v6.json); absent with specsInResults: false. */
+  readonly spec?: object;
+}
+
+export interface ReportSectionResults extends Omit<ReportSection, "figures"> {
+  readonly figures: readonly ReportFigureResults[];
+}
+
+/**
+ * A study's results.json: the `Report` (sections with verdicts, figures, tables and settings;
+ * the study's settings, the engine, the time it finished and took), JSON rules applied.
+ */
+export interface ReportResults extends Omit<Report, "sections"> {
+  readonly sections: readonly ReportSectionResults[];
+}
+
 /** The report as written to results.json (without the specs when `specs` is false). */
-export function reportResults(report: Report, specs = true): unknown {
+export function reportResults(report: Report, specs = true): ReportResults {
   if (specs) return report;
   return {
     ...report,
