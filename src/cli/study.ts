@@ -14,6 +14,7 @@ import { openRunDirectory } from "./run-directory.ts";
 const STUDIES: Record<string, () => Promise<StudyDefinition<any>>> = {
   hessian: async () => (await import("../studies/hessian/definition.ts")).hessianStudy,
   coherence: async () => (await import("../studies/coherence/definition.ts")).coherenceStudy,
+  "intrinsic-dim": async () => (await import("../studies/intrinsic-dim/definition.ts")).intrinsicDimStudy,
 };
 
 function options(study: StudyDefinition<any>): OptionSpecs {
