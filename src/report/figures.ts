@@ -327,6 +327,10 @@ export interface LineSeries {
   readonly name: string;
   readonly x: ArrayLike<number>;
   readonly y: ArrayLike<number>;
+  /** Colour group (default: the series' own name): series of one group share a colour. */
+  readonly group?: string;
+  /** Dashed line (e.g. a reference level for the solid line of the same group). */
+  readonly dashed?: boolean;
 }
 
 export interface LineChartOptions {
@@ -336,6 +340,10 @@ export interface LineChartOptions {
   readonly title: string;
   /** Log-scaled y axis (default false). Points with y <= 0 are then left out. */
   readonly logY?: boolean;
+  /** Log-scaled x axis (default false). Points with x <= 0 are then left out. */
+  readonly logX?: boolean;
+  /** Legend labels of the solid and the dashed lines when some series are dashed. */
+  readonly lineStyles?: { readonly solid: string; readonly dashed: string };
   readonly subtitle?: string;
 }
 
@@ -345,10 +353,14 @@ export interface LineChartOptions {
  * finite (a diverged run) is left out, so the line simply ends there; x must be finite.
  */
 export function lineChart(opts: LineChartOptions): TopLevelSpec {
-  const { series, xTitle, yTitle, title, logY = false } = opts;
+  const { series, xTitle, yTitle, title, logY = false, logX = false } = opts;
   if (series.length === 0) throw new InputError("series", "expected at least one series, got none");
   const names = new Set<string>();
-  const rows: { series: string; x: number; y: number }[] = [];
+  const rows: { series: string; group?: string; style?: string; x: number; y: number }[] = [];
+  const styles = opts.lineStyles ?? { solid: "solid", dashed: "dashed" };
+  // Rows carry a group and a style only when some series use them.
+  const grouped = series.some((s) => s.group !== undefined && s.group !== s.name);
+  const anyDashed = series.some((s) => s.dashed);
   for (const s of series) {
     if (names.has(s.name)) throw new InputError("series", `duplicate series name ${JSON.stringify(s.name)}`);
     names.add(s.name);
@@ -358,12 +370,18 @@ export function lineChart(opts: LineChartOptions): TopLevelSpec {
     for (let i = 0; i < s.x.length; i++) {
       const x = s.x[i], y = s.y[i];
       if (!Number.isFinite(x)) throw new InputError(`series ${JSON.stringify(s.name)}`, `expected finite x, got ${x} at index ${i}`);
-      if (!Number.isFinite(y) || (logY && y <= 0)) continue;
-      rows.push({ series: s.name, x, y });
+      if (!Number.isFinite(y) || (logY && y <= 0) || (logX && x <= 0)) continue;
+      rows.push({
+        series: s.name,
+        ...(grouped ? { group: s.group ?? s.name } : {}),
+        ...(anyDashed ? { style: s.dashed ? styles.dashed : styles.solid } : {}),
+        x, y,
+      });
     }
   }
   if (rows.length === 0) throw new InputError("series", `expected at least one point with finite${logY ? ", positive" : ""} y, got none`);
-  const many = series.length > 1;
+  const groups = [...new Set(series.map((s) => s.group ?? s.name))];
+  const many = groups.length > 1;
   let yTicks: number[] | undefined;
   if (logY) {
     let lo = Infinity, hi = -Infinity;
@@ -380,7 +398,10 @@ export function lineChart(opts: LineChartOptions): TopLevelSpec {
     data: { values: rows },
     mark: { type: "line", clip: true },
     encoding: {
-      x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: true }, axis: { labelOverlap: true } },
+      x: {
+        field: "x", type: "quantitative", title: xTitle,
+        scale: logX ? { type: "log", nice: false } : { zero: false, nice: true }, axis: { labelOverlap: true },
+      },
       y: {
         field: "y",
         type: "quantitative",
@@ -389,12 +410,23 @@ export function lineChart(opts: LineChartOptions): TopLevelSpec {
         axis: { labelOverlap: true, ...(yTicks ? { values: yTicks, format: TICK_FORMAT } : {}) },
       },
       color: {
-        field: "series",
+        field: grouped ? "group" : "series",
         type: "nominal",
         // Keep the caller's order (the legend and the colours follow it).
-        sort: series.map((s) => s.name),
+        sort: groups,
         legend: many ? { title: null, orient: "right" } : null,
       },
+      ...(anyDashed
+        ? {
+            strokeDash: {
+              field: "style", type: "nominal",
+              scale: { domain: [styles.solid, styles.dashed], range: [[1, 0], [6, 4]] },
+              legend: { title: null, orient: "right" },
+            },
+          }
+        : {}),
+      // Several series in one colour group: one line each.
+      ...(groups.length < series.length ? { detail: { field: "series", type: "nominal" } } : {}),
       tooltip: [
         { field: "series", type: "nominal" },
         { field: "x", type: "quantitative", format: ".4~g" },

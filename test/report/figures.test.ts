@@ -192,3 +192,24 @@ test("lineChart: bad input throws InputError", () => {
   assert.throws(() => lineChart({ ...base, series: [{ name: "a", x: [1], y: [1] }, { name: "a", x: [1], y: [2] }] }), isInput);
   assert.throws(() => lineChart({ ...base, logY: true, series: [{ name: "a", x: [1], y: [-1] }] }), isInput);
 });
+
+test("lineChart: colour groups, dashed reference lines and a log x axis", () => {
+  const spec = lineChart({
+    title: "t", xTitle: "d", yTitle: "acc", logX: true,
+    lineStyles: { solid: "measured", dashed: "target" },
+    series: [
+      { name: "w1", group: "w1", x: [0, 10, 100], y: [0.5, 0.7, 0.9] },
+      { name: "w1 target", group: "w1", dashed: true, x: [10, 100], y: [0.8, 0.8] },
+      { name: "w2", group: "w2", x: [10, 100], y: [0.6, 0.95] },
+    ],
+  }) as Spec;
+  // x = 0 cannot sit on a log axis: dropped.
+  assert.deepEqual(dataOf(spec)[0], { series: "w1", group: "w1", style: "measured", x: 10, y: 0.7 });
+  assert.equal(dataOf(spec).length, 6);
+  assert.equal(spec.encoding.color.field, "group");
+  assert.deepEqual(spec.encoding.color.sort, ["w1", "w2"]);
+  assert.deepEqual(spec.encoding.strokeDash.scale.domain, ["measured", "target"]);
+  assert.equal(spec.encoding.detail.field, "series");
+  assert.equal(spec.encoding.x.scale.type, "log");
+  compile(spec as any);
+});
