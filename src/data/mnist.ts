@@ -94,22 +94,16 @@ function digitsDir(): string {
   return join(dirname(pkg), "src", "digits");
 }
 
-/** All 10,000 digits as bytes, in the interleaved order (parsed once per process, then cached). */
-export function loadMnistRaw(): MnistRaw {
-  if (cache) return cache;
-  const dir = digitsDir();
-  const perClass = Array.from({ length: 10 }, (_, c) => {
-    const file = join(dir, `${c}.json`);
-    return parseDigitFile(readInputFile(file, "mnist digit file"), file);
-  });
+/** Per-class digit bytes (parseDigitFile of classes 0..9) -> all digits in the interleaved order. */
+export function interleaveDigits(perClass: readonly Uint8Array[]): MnistRaw {
   const counts = perClass.map((p) => p.length / PIXELS);
   const total = counts.reduce((a, b) => a + b, 0);
   const pixels = new Uint8Array(total * PIXELS);
   const labels = new Int32Array(total);
-  const next = new Array<number>(10).fill(0);
+  const next = new Array<number>(perClass.length).fill(0);
   let row = 0;
   while (row < total) {
-    for (let c = 0; c < 10; c++) {
+    for (let c = 0; c < perClass.length; c++) {
       const j = next[c]!;
       if (j >= counts[c]!) continue;
       pixels.set(perClass[c]!.subarray(j * PIXELS, (j + 1) * PIXELS), row * PIXELS);
@@ -117,12 +111,30 @@ export function loadMnistRaw(): MnistRaw {
       next[c] = j + 1;
     }
   }
-  cache = { pixels, labels };
+  return { pixels, labels };
+}
+
+/** All 10,000 digits as bytes, in the interleaved order (parsed once per process, then cached). */
+export function loadMnistRaw(): MnistRaw {
+  if (cache) return cache;
+  const dir = digitsDir();
+  cache = interleaveDigits(Array.from({ length: 10 }, (_, c) => {
+    const file = join(dir, `${c}.json`);
+    return parseDigitFile(readInputFile(file, "mnist digit file"), file);
+  }));
   return cache;
 }
 
 /** The first n digits (see the module comment for order and normalization). */
 export function loadMnist(o: MnistOptions = {}): Dataset {
+  return mnistFromRaw(null, o);
+}
+
+/**
+ * The first n digits of `raw` (default: the package's, read from disk), normalized: what
+ * loadMnist returns, also for digits obtained another way (the browser lab fetches the files).
+ */
+export function mnistFromRaw(raw: MnistRaw | null, o: MnistOptions = {}): Dataset {
   const n = o.n ?? MNIST_SIZE;
   const normalize = o.normalize ?? "standardize";
   const name = o.name ?? `mnist:n=${n}${normalize === "unit" ? ",normalize=unit" : ""}`;
@@ -132,13 +144,13 @@ export function loadMnist(o: MnistOptions = {}): Dataset {
   if (normalize !== "standardize" && normalize !== "unit") {
     throw new InputError(name, `normalize must be "standardize" or "unit", got ${JSON.stringify(normalize)}`);
   }
-  const raw = loadMnistRaw();
-  if (raw.labels.length < n) throw new InputError(name, `the mnist package holds only ${raw.labels.length} digits, asked for ${n}`);
+  const digits = raw ?? loadMnistRaw();
+  if (digits.labels.length < n) throw new InputError(name, `the mnist package holds only ${digits.labels.length} digits, asked for ${n}`);
   // One table of the 256 possible values, computed in float64 and rounded once to float32.
   const table = new Float32Array(256);
   for (let p = 0; p < 256; p++) table[p] = normalize === "unit" ? p / 255 : (p / 255 - MNIST_MEAN) / MNIST_STD;
   const x = new Float32Array(n * PIXELS);
-  const px = raw.pixels;
+  const px = digits.pixels;
   for (let i = 0; i < x.length; i++) x[i] = table[px[i]!]!;
-  return { x, featureShape: [1, 28, 28], y: raw.labels.slice(0, n), numClasses: 10, name };
+  return { x, featureShape: [1, 28, 28], y: digits.labels.slice(0, n), numClasses: 10, name };
 }
