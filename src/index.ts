@@ -54,3 +54,24 @@ export { PRESETS as HESSIAN_STUDY_PRESETS, parseParts, type HessianStudySettings
 export { train, type TrainConfig, type TrainResult } from "./train/train.ts";
 export { makeOptimizer, parseOptimizer, type OptimizerConfig } from "./train/optimizers.ts";
 export { saveCheckpoint, loadCheckpoint, loadWeights } from "./train/checkpoint.ts";
+export { readNpz } from "./data/npz.ts";
+export { readCsv, parseCsv } from "./data/csv.ts";
+export { loadOnnxModel, SUPPORTED_ONNX_OPS } from "./nn/onnx.ts";
+export { toCsv, columnsToCsv } from "./report/csv.ts";
+export { surfaceChart, sliceLineChart, contourSegments } from "./report/surface-figures.ts";
+// Landscape instruments: each takes an Objective (loss, gradient, curvature at any theta).
+export { modelObjective, quadraticObjective, type Objective, type Evaluation } from "./landscape/objective.ts";
+export { randomDirection, eigenDirections, trajectoryPca, normalizeDirection } from "./landscape/directions.ts";
+export { slice1d, slice2d } from "./landscape/slices.ts";
+export { interpolatePath, interpolate, barrierOf } from "./landscape/interpolation.ts";
+export { matchWeights, permuteHiddenUnits, maximizeAssignment } from "./landscape/weight-matching.ts";
+export { sharpness, topEigenvalue, hessianTrace, epsilonSharpness, samSharpness } from "./landscape/sharpness.ts";
+export { linearStability, gdStability, sgdTraceStability, gdThreshold } from "./landscape/stability.ts";
+export { curvatureTracker, trackingFigure } from "./landscape/tracking.ts";
+export { trainInSubspace, intrinsicDimensionSweep } from "./landscape/intrinsic-dimension.ts";
+export { gradientCoherence, coherenceOverTraining } from "./landscape/coherence.ts";
+export { hessianAlignment, modelHessianAlignment, shiftFeatures } from "./landscape/alignment.ts";
+export type { StudyDefinition } from "./studies/study.ts";
+export { hessianStudy } from "./studies/hessian/definition.ts";
+export { coherenceStudy } from "./studies/coherence/definition.ts";
+export { intrinsicDimStudy } from "./studies/intrinsic-dim/definition.ts";

@@ -98,3 +98,14 @@ test("truncated .npz data and .npz weights of the wrong dtype", () => {
   const weights = new URL("../fixtures/npz_data.npz", import.meta.url).pathname;
   expectBadInput(["hessian", "--model", MLP, "--data", GMM, "--weights", weights, "--dense"], [/npz_data\.npz/, /dtype i8/]);
 });
+
+test("safetensors weights of the wrong dtype", () => {
+  const ints = join(dir, "ints.safetensors");
+  writeSafetensors(ints, {
+    "0.weight": { dtype: "I32", shape: [5, 4], data: new Int32Array(20) },
+    "0.bias": { dtype: "F32", shape: [5], data: new Float32Array(5) },
+    "2.weight": { dtype: "F32", shape: [3, 5], data: new Float32Array(15) },
+    "2.bias": { dtype: "F32", shape: [3], data: new Float32Array(3) },
+  });
+  expectBadInput(["hessian", "--model", MLP, "--data", GMM, "--weights", ints, "--dense"], [/ints\.safetensors/, /0\.weight/, /dtype I32/, /float/]);
+});

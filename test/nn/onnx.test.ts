@@ -47,6 +47,18 @@ for (const name of ["mlp", "cnn"]) {
   });
 }
 
+test("the same MLP built in (mlp:4-6-3:tanh) with PyTorch's state_dict from safetensors: PyTorch's eigenvalues", async () => {
+  const model = parseModel("mlp:4-6-3:tanh");
+  const expected = readNpy(join(dir, "mlp_hessian_eigenvalues.npy")).data as Float64Array;
+  const problem = makeProblem(model, data("mlp"), loadWeights(join(dir, "mlp.safetensors"), model), { dtype: "float64" });
+  const op = curvatureOperator(problem);
+  const { values } = eigh(await materialize(op));
+  op.dispose();
+  problem.dispose();
+  const scale = Math.max(...Array.from(expected, Math.abs));
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(values[i] - expected[i]) < 1e-8 * scale, `eigenvalue ${i}: ${values[i]} vs ${expected[i]}`);
+});
+
 test("the supported-op table is the installed @jax-js/onnx's", () => {
   const require = createRequire(import.meta.url);
   const js = readFileSync(require.resolve("@jax-js/onnx").replace(/index\.c?js$/, "index.js"), "utf8");
