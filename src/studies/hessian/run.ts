@@ -4,7 +4,7 @@
  * too, so an interrupted study resumes where it stopped: finished parts are read back, trained
  * models are not retrained, and only the part that was running is redone.
  */
-import type { Journal } from "../../linalg/journal.ts";
+import type { StudyRunOptions } from "../study.ts";
 import type { Report } from "../../report/html.ts";
 import type { StudyContext } from "./context.ts";
 import { toSection, type PartResult, type StudyPart } from "./part.ts";
@@ -18,14 +18,9 @@ import { PART_IDS, type HessianStudySettings, type PartId } from "./settings.ts"
 
 export const PARTS: Readonly<Record<PartId, StudyPart<any>>> = { a: partA, b: partB, c: partC, d: partD, e: partE, f: partF };
 
-export interface HessianStudyOptions {
+/** The study options, with the parts named by their letters. */
+export interface HessianStudyOptions extends Omit<StudyRunOptions, "parts"> {
   readonly parts?: readonly PartId[];
-  readonly journal: Journal;
-  readonly log?: (message: string) => void;
-  /** A progress callback per long step (dense columns, Lanczos steps, SLQ products). */
-  readonly progress?: (label: string) => (done: number, total: number) => void;
-  /** Engine description for the report. */
-  readonly engine?: unknown;
 }
 
 export interface HessianStudyResult {
