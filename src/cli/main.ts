@@ -16,7 +16,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   study: {
-    summary: "reproduce a study from one command, with a report (hessian: Sagun et al. 2017)",
+    summary: "reproduce a study from one command, with a report: hessian (Sagun et al. 2017), intrinsic-dim, coherence",
     run: async (argv) => (await import("./study.ts")).studyCommand(argv),
   },
   train: {
@@ -39,27 +39,29 @@ const COMMANDS: Record<string, Command> = {
     summary: "trace by Hutchinson, Hutch++ or XTrace, with standard errors",
     run: async (argv) => matrixFree((await import("./trace.ts")).traceCommand, argv),
   },
+  diag: {
+    summary: "diagonal by Hutchinson, XDiag or exactly, with per-layer summaries",
+    run: async (argv) => matrixFree((await import("./diag.ts")).diagCommand, argv),
+  },
   landscape: {
     summary: "1-D/2-D loss and accuracy slices: filter-normalized random, Hessian-eigenvector or trajectory-PCA directions",
     run: async (argv) => (await import("./landscape.ts")).landscapeCommand(argv),
-  },
-  sharpness: {
-    summary: "top eigenvalue, trace, epsilon-sharpness, SAM worst case and linear stability at a point",
-    run: async (argv) => (await import("./sharpness.ts")).sharpnessCommand(argv),
   },
   interpolate: {
     summary: "loss and accuracy on the line between two checkpoints, barrier height, optional weight matching",
     run: async (argv) => (await import("./interpolate.ts")).interpolateCommand(argv),
   },
+  sharpness: {
+    summary: "top eigenvalue, trace, epsilon-sharpness, SAM worst case and linear stability at a point",
+    run: async (argv) => (await import("./sharpness.ts")).sharpnessCommand(argv),
+  },
   align: {
     summary: "Hessian and gradient alignment of two datasets at one point (classifier head; Hutchinson estimates)",
     run: async (argv) => (await import("./align.ts")).alignCommand(argv),
   },
-  diag: {
-    summary: "diagonal by Hutchinson, XDiag or exactly, with per-layer summaries",
-    run: async (argv) => matrixFree((await import("./diag.ts")).diagCommand, argv),
-  },
 };
+
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
 
 export const MAIN_HELP = [
   "usage: curvlab <command> [options]",
@@ -67,7 +69,7 @@ export const MAIN_HELP = [
   "Geometry of neural-network loss landscapes: Hessian spectra and their relatives.",
   "",
   "commands:",
-  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`),
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(NAME_WIDTH)}${c.summary}`),
   "",
   "Run `curvlab <command> --help` for the options of a command.",
   "",
