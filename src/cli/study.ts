@@ -21,7 +21,9 @@ function options(study: StudyDefinition<any>): OptionSpecs {
   return {
     quick: { type: "boolean", help: "small settings, minutes on 2 cores (the default of npm start for the hessian study)" },
     full: { type: "boolean", help: "the study at the paper's sizes (the default)" },
-    parts: { type: "string", meta: "a,b,...", help: `parts to run: ${study.partIds.join(",")} or all (default: all)` },
+    parts: study.partIds.length > 1
+      ? { type: "string", meta: "a,b,...", help: `parts to run: ${study.partIds.join(",")} or all (default: all)` }
+      : { type: "string", meta: "all", help: "this study has one part (all)" },
     out: { type: "string", meta: "DIR", help: `report and journal folder (default: runs/${study.name}-study-quick or -full); re-running resumes` },
     seed: { type: "int", meta: "INT", help: "seed of data, initializations and probes (default: 0)" },
     json: { type: "boolean", help: "print the verdicts as JSON on stdout" },

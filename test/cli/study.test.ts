@@ -64,3 +64,18 @@ test("bad input: one line, exit code 2", () => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("every registered study answers --help with its parts; an unknown study or part is exit 2", () => {
+  for (const [name, parts] of [["hessian", "a,b,c,d,e,f"], ["coherence", "gmm,mnist"], ["intrinsic-dim", null]] as const) {
+    const r = runCli(["study", name, "--help"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`curvlab study ${name}`));
+    if (parts) assert.ok(r.stdout.includes(parts), `${name} --help lists ${parts}: ${r.stdout}`);
+  }
+  const unknown = runCli(["study", "nope"]);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown study; expected one of hessian, coherence, intrinsic-dim/);
+  const part = runCli(["study", "coherence", "--quick", "--parts", "zzz", "--out", join(mkdtempSync(join(tmpdir(), "curvlab-st-")), "o")]);
+  assert.equal(part.status, 2);
+  assert.match(part.stderr, /--parts.*unknown part "zzz"/);
+});
