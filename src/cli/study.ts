@@ -15,6 +15,7 @@ const STUDIES: Record<string, () => Promise<StudyDefinition<any>>> = {
   hessian: async () => (await import("../studies/hessian/definition.ts")).hessianStudy,
   coherence: async () => (await import("../studies/coherence/definition.ts")).coherenceStudy,
   "intrinsic-dim": async () => (await import("../studies/intrinsic-dim/definition.ts")).intrinsicDimStudy,
+  sharpness: async () => (await import("../studies/sharpness/definition.ts")).sharpnessStudy,
 };
 
 function options(study: StudyDefinition<any>): OptionSpecs {

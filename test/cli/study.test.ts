@@ -66,7 +66,7 @@ test("bad input: one line, exit code 2", () => {
 });
 
 test("every registered study answers --help with its parts; an unknown study or part is exit 2", () => {
-  for (const [name, parts] of [["hessian", "a,b,c,d,e,f"], ["coherence", "gmm,mnist"], ["intrinsic-dim", null]] as const) {
+  for (const [name, parts] of [["hessian", "a,b,c,d,e,f"], ["coherence", "gmm,mnist"], ["intrinsic-dim", null], ["sharpness", "eos,batch"]] as const) {
     const r = runCli(["study", name, "--help"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`curvlab study ${name}`));
@@ -74,7 +74,7 @@ test("every registered study answers --help with its parts; an unknown study or 
   }
   const unknown = runCli(["study", "nope"]);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /unknown study; expected one of hessian, coherence, intrinsic-dim/);
+  assert.match(unknown.stderr, /unknown study; expected one of hessian, coherence, intrinsic-dim, sharpness/);
   const part = runCli(["study", "coherence", "--quick", "--parts", "zzz", "--out", join(mkdtempSync(join(tmpdir(), "curvlab-st-")), "o")]);
   assert.equal(part.status, 2);
   assert.match(part.stderr, /--parts.*unknown part "zzz"/);
