@@ -33,3 +33,31 @@ export interface StudyDefinition<S extends { readonly seed: number } = { readonl
   readonly examples: readonly string[];
   run(settings: S, opts: StudyRunOptions): Promise<{ readonly report: Report }>;
 }
+
+/**
+ * Runs a study's parts in order, each kept in the journal under "part-<id>": a part found there
+ * is read back (a re-run resumes), the others are run and stored as soon as they finish.
+ */
+export async function runJournaledParts<Id extends string, R extends { readonly seconds: number }>(
+  ids: readonly Id[],
+  opts: Pick<StudyRunOptions, "journal" | "log">,
+  run: (id: Id) => Promise<R>,
+): Promise<{ results: R[]; resumed: Id[] }> {
+  const results: R[] = [];
+  const resumed: Id[] = [];
+  for (const id of ids) {
+    const key = `part-${id}`;
+    let r = (await opts.journal.get(key)) as R | undefined;
+    if (r) {
+      resumed.push(id);
+      opts.log?.(`part ${id}: done earlier (${r.seconds.toFixed(1)} s), read from the journal`);
+    } else {
+      opts.log?.(`part ${id}: starting`);
+      r = await run(id);
+      await opts.journal.put(key, r);
+      opts.log?.(`part ${id}: done in ${r.seconds.toFixed(1)} s`);
+    }
+    results.push(r);
+  }
+  return { results, resumed };
+}

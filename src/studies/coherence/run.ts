@@ -6,7 +6,7 @@
  * "coherence-<part>-<labels>") and each finished part too ("part-<id>"); a re-run reads them back.
  * Figures are rebuilt from the stored numbers.
  */
-import type { Journal } from "../../linalg/journal.ts";
+import { runJournaledParts, type StudyRunOptions } from "../study.ts";
 import type { Report, ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import { lineChart } from "../../report/figures.ts";
 import { loadData } from "../../data/spec.ts";
@@ -16,12 +16,8 @@ import { parseModel } from "../../nn/spec.ts";
 import { coherenceOverTraining, type CoherenceTrack } from "../../landscape/coherence.ts";
 import { PART_IDS, PART_TITLES, dataSpecOf, type CoherenceSetup, type CoherenceStudySettings, type PartId } from "./settings.ts";
 
-export interface CoherenceStudyOptions {
+export interface CoherenceStudyOptions extends Omit<StudyRunOptions, "parts"> {
   readonly parts?: readonly PartId[];
-  readonly journal: Journal;
-  readonly log?: (message: string) => void;
-  readonly progress?: (label: string) => (done: number, total: number) => void;
-  readonly engine?: unknown;
 }
 
 export type Labels = "real" | "random";
@@ -208,23 +204,7 @@ export async function runCoherenceStudy(
   settings: CoherenceStudySettings,
   opts: CoherenceStudyOptions,
 ): Promise<{ report: Report; results: CoherencePartResult[]; resumed: PartId[] }> {
-  const parts = opts.parts ?? PART_IDS;
-  const results: CoherencePartResult[] = [];
-  const resumed: PartId[] = [];
-  for (const id of parts) {
-    const key = `part-${id}`;
-    let r = (await opts.journal.get(key)) as CoherencePartResult | undefined;
-    if (r) {
-      resumed.push(id);
-      opts.log?.(`part ${id}: done earlier (${r.seconds.toFixed(1)} s), read from the journal`);
-    } else {
-      opts.log?.(`part ${id}: starting`);
-      r = await runPart(id, settings, opts);
-      await opts.journal.put(key, r);
-      opts.log?.(`part ${id}: done in ${r.seconds.toFixed(1)} s`);
-    }
-    results.push(r);
-  }
+  const { results, resumed } = await runJournaledParts(opts.parts ?? PART_IDS, opts, (id) => runPart(id, settings, opts));
   const report: Report = {
     title: "Coherent gradients: real vs random labels",
     subtitle:

@@ -4,7 +4,7 @@
  * too, so an interrupted study resumes where it stopped: finished parts are read back, trained
  * models are not retrained, and only the part that was running is redone.
  */
-import type { StudyRunOptions } from "../study.ts";
+import { runJournaledParts, type StudyRunOptions } from "../study.ts";
 import type { Report } from "../../report/html.ts";
 import type { StudyContext } from "./context.ts";
 import { toSection, type PartResult, type StudyPart } from "./part.ts";
@@ -33,22 +33,7 @@ export interface HessianStudyResult {
 export async function runHessianStudy(settings: HessianStudySettings, opts: HessianStudyOptions): Promise<HessianStudyResult> {
   const parts = opts.parts ?? PART_IDS;
   const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}), progress: opts.progress };
-  const results: PartResult[] = [];
-  const resumed: PartId[] = [];
-  for (const id of parts) {
-    const key = `part-${id}`;
-    let r = (await opts.journal.get(key)) as PartResult | undefined;
-    if (r) {
-      resumed.push(id);
-      ctx.log(`part ${id}: done earlier (${r.seconds.toFixed(1)} s), read from the journal`);
-    } else {
-      ctx.log(`part ${id}: ${PARTS[id].id} starting`);
-      r = await PARTS[id].run(ctx);
-      await opts.journal.put(key, r);
-      ctx.log(`part ${id}: done in ${r.seconds.toFixed(1)} s`);
-    }
-    results.push(r);
-  }
+  const { results, resumed } = await runJournaledParts(parts, opts, (id) => PARTS[id].run(ctx));
   const seconds = results.reduce((s, r) => s + r.seconds, 0);
   const report: Report = {
     title: "The Hessian of over-parametrized networks",

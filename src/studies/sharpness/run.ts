@@ -5,7 +5,7 @@
  * sections are rebuilt from the stored numbers.
  */
 import type { Report, ReportSection } from "../../report/html.ts";
-import type { StudyRunOptions } from "../study.ts";
+import { runJournaledParts, type StudyRunOptions } from "../study.ts";
 import { runEos, eosSection, type EosPartResult } from "./eos.ts";
 import { runBatch, batchSection, type BatchPartResult } from "./batch.ts";
 import { PART_IDS, type PartId, type SharpnessStudySettings } from "./settings.ts";
@@ -30,25 +30,12 @@ function sectionOf(r: SharpnessPartResult): ReportSection {
 }
 
 export async function runSharpnessStudy(settings: SharpnessStudySettings, opts: SharpnessStudyOptions): Promise<SharpnessStudyResult> {
-  const parts = opts.parts ?? PART_IDS;
-  const results: SharpnessPartResult[] = [];
-  const resumed: PartId[] = [];
   let trained = 0;
-  for (const id of parts) {
-    const key = `part-${id}`;
-    let r = (await opts.journal.get(key)) as SharpnessPartResult | undefined;
-    if (r) {
-      resumed.push(id);
-      opts.log?.(`part ${id}: done earlier (${r.seconds.toFixed(1)} s), read from the journal`);
-    } else {
-      opts.log?.(`part ${id}: starting`);
-      r = id === "eos" ? await runEos(settings, opts) : await runBatch(settings, opts);
-      trained += r.trained;
-      await opts.journal.put(key, r);
-      opts.log?.(`part ${id}: done in ${r.seconds.toFixed(1)} s`);
-    }
-    results.push(r);
-  }
+  const { results, resumed } = await runJournaledParts(opts.parts ?? PART_IDS, opts, async (id): Promise<SharpnessPartResult> => {
+    const r = id === "eos" ? await runEos(settings, opts) : await runBatch(settings, opts);
+    trained += r.trained;
+    return r;
+  });
   const report: Report = {
     title: "Sharpness: the edge of stability and large-batch minima",
     subtitle:
