@@ -35,7 +35,7 @@ import { blockRange } from "../tree/layout.ts";
 import { probeSeeds, probeVector, readHost, sampleStats, checkInteger, checkSeed } from "../linalg/sampling.ts";
 import { InputError } from "../errors.ts";
 import { fromHost } from "../tree/vector.ts";
-import { modelObjective, type Objective } from "./objective.ts";
+import { hostDot, modelObjective, type Objective } from "./objective.ts";
 
 export const ALIGNMENT_DEFAULTS = { probes: 100, seed: 0 } as const;
 
@@ -103,17 +103,11 @@ export interface GradientComparison {
   readonly cosine: number | null;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
 function compare(a: ArrayLike<number>, b: ArrayLike<number>): GradientComparison {
   let d = 0;
   for (let i = 0; i < a.length; i++) d += (a[i] - b[i]) ** 2;
-  const n1 = Math.sqrt(dot(a, a)), n2 = Math.sqrt(dot(b, b));
-  return { distance: Math.sqrt(d), norm1: n1, norm2: n2, cosine: n1 > 0 && n2 > 0 ? dot(a, b) / (n1 * n2) : null };
+  const n1 = Math.sqrt(hostDot(a, a)), n2 = Math.sqrt(hostDot(b, b));
+  return { distance: Math.sqrt(d), norm1: n1, norm2: n2, cosine: n1 > 0 && n2 > 0 ? hostDot(a, b) / (n1 * n2) : null };
 }
 
 /** The block Hessian of an objective at theta (the caller disposes it). */
@@ -153,7 +147,7 @@ export async function hessianAlignment(
     v1.dispose(), v2.dispose();
     let hgpD = 0;
     for (let i = 0; i < n; i++) hgpD += (hg1[i] - hg2[i]) ** 2;
-    const hn1 = Math.sqrt(dot(hg1, hg1)), hn2 = Math.sqrt(dot(hg2, hg2));
+    const hn1 = Math.sqrt(hostDot(hg1, hg1)), hn2 = Math.sqrt(hostDot(hg2, hg2));
 
     // Probes: D z_j = H1 z_j - H2 z_j.
     const seeds = probeSeeds(seed, m);
@@ -192,7 +186,7 @@ export async function hessianAlignment(
       hessianFrobeniusSquared: { estimate: f.mean, standardError: f.standardError, frobenius: Math.sqrt(Math.max(0, f.mean)) },
       diagonalDistanceSquared: diag,
       traces: [st(tr1), st(tr2)],
-      hgp: { distanceSquared: hgpD, norm1: hn1, norm2: hn2, cosine: hn1 > 0 && hn2 > 0 ? dot(hg1, hg2) / (hn1 * hn2) : NaN },
+      hgp: { distanceSquared: hgpD, norm1: hn1, norm2: hn2, cosine: hn1 > 0 && hn2 > 0 ? hostDot(hg1, hg2) / (hn1 * hn2) : NaN },
       gradients: { block: compare(b1, b2), all: compare(g1, g2) },
       cost: { hessianVectorProducts: H1.matvecs + H2.matvecs, gradients: 2, seconds: (performance.now() - t0) / 1000 },
     };
@@ -209,11 +203,11 @@ export async function hessianAlignment(
  */
 export function diagonalUStatistic(xs: readonly Float64Array[], sum: Float64Array): StochasticEstimate & { readonly plugIn: number } {
   const m = xs.length;
-  const S2 = dot(sum, sum);
-  const norms = xs.map((x) => dot(x, x));
+  const S2 = hostDot(sum, sum);
+  const norms = xs.map((x) => hostDot(x, x));
   const Q = norms.reduce((a, b) => a + b, 0);
   const U = (S2 - Q) / (m * (m - 1));
-  const loo = xs.map((x, j) => (S2 - 2 * dot(sum, x) + norms[j] - (Q - norms[j])) / ((m - 1) * (m - 2)));
+  const loo = xs.map((x, j) => (S2 - 2 * hostDot(sum, x) + norms[j] - (Q - norms[j])) / ((m - 1) * (m - 2)));
   const mean = loo.reduce((a, b) => a + b, 0) / m;
   const v = ((m - 1) / m) * loo.reduce((a, b) => a + (b - mean) ** 2, 0);
   return { estimate: U, standardError: Math.sqrt(v), plugIn: S2 / (m * m) };

@@ -51,7 +51,7 @@ import { lanczosEigs, type LanczosOptions, type LanczosResult } from "../linalg/
 import { eigh } from "../linalg/eigh.ts";
 import { denseMatrix } from "../linalg/dense-matrix.ts";
 import type { CurvatureOptions } from "../curvature/make.ts";
-import type { Objective } from "./objective.ts";
+import { hostDot, type Objective } from "./objective.ts";
 
 export type Normalization = "filter" | "layer" | "none";
 export const NORMALIZATIONS: readonly Normalization[] = ["filter", "layer", "none"];
@@ -76,13 +76,6 @@ export interface RandomDirectionOptions extends NormalizeOptions {
 function sqnorm(x: ArrayLike<number>, from = 0, to = x.length): number {
   let s = 0;
   for (let i = from; i < to; i++) s += x[i] * x[i];
-  return s;
-}
-
-/** Euclidean dot product of two host vectors. */
-export function hostDot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 

@@ -44,6 +44,7 @@ import { train, DEFAULT_TRAIN } from "../train/train.ts";
 import { journaled, type Journal } from "../linalg/journal.ts";
 import { InputError } from "../errors.ts";
 import { makeProjection, parseProjection, type ProjectionName, type ProjectionSettings } from "./subspace.ts";
+import { hostNorm } from "./objective.ts";
 
 export interface SubspaceTrainOptions {
   /** Default "auto" (subspace.ts). */
@@ -120,12 +121,6 @@ function positiveInt(v: number | undefined, input: string, dflt: number): number
   const x = v ?? dflt;
   if (!Number.isSafeInteger(x) || x < 1) throw new InputError(input, `expected a positive integer, got ${x}`);
   return x;
-}
-
-function hostNorm(x: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
-  return Math.sqrt(s);
 }
 
 /** Final loss and accuracy of the model at a host theta over a dataset (float64 evaluation off). */

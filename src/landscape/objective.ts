@@ -173,6 +173,13 @@ export function quadraticObjective(A: ArrayLike<number>, b?: ArrayLike<number>, 
   };
 }
 
+/** Euclidean dot product of two host vectors. */
+export function hostDot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
 /** A host vector's Euclidean norm. */
 export function hostNorm(x: ArrayLike<number>): number {
   let s = 0;
@@ -189,9 +196,4 @@ export function displace(theta: ArrayLike<number>, dirs: readonly ArrayLike<numb
     for (let i = 0; i < out.length; i++) out[i] += c * d[i];
   });
   return out;
-}
-
-/** A device vector of a host one, in the objective's dtype (for operators). */
-export function toDevice(objective: Pick<Objective, "dtype">, x: ArrayLike<number>): Array {
-  return fromHost(x, objective.dtype);
 }

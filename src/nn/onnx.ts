@@ -19,7 +19,7 @@
  * float64 (`model.double()` before export) computes in float64 when curvlab runs in float64.
  */
 import { ONNXModel } from "@jax-js/onnx";
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema, ValueInfoProtoSchema, TensorProto_DataType, type ModelProto, type TensorProto } from "onnx-buf";
 import { numpy as np, type Array } from "../engine/jax.ts";
 import { InputError } from "../errors.ts";
@@ -127,7 +127,7 @@ export function loadOnnxModel(path: string): Model {
 
   // The same graph with the parameters as inputs.
   const paramNames = new Set(params.map((t) => t.name));
-  const rewritten = fromBinary(ModelProtoSchema, toBinary(ModelProtoSchema, proto));
+  const rewritten = clone(ModelProtoSchema, proto);
   const g = rewritten.graph!;
   g.initializer = g.initializer.filter((t) => !paramNames.has(t.name));
   g.input = [...g.input.filter((i) => !paramNames.has(i.name)), ...params.map((t) => create(ValueInfoProtoSchema, { name: t.name }))];

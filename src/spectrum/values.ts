@@ -41,6 +41,13 @@ export function quantileSorted(asc: ArrayLike<number>, q: number): number {
   return asc[lo] + (h - lo) * (asc[hi] - asc[lo]);
 }
 
+/** Arithmetic mean (NaN for an empty list). */
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
+}
+
 /** Median of ascending values. */
 export function medianSorted(asc: ArrayLike<number>): number {
   return quantileSorted(asc, 0.5);

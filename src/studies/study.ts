@@ -8,6 +8,11 @@ import type { Report } from "../report/html.ts";
 
 export type StudyPreset = "quick" | "full";
 
+/** Rounds for reports: n significant digits (numbers stay numbers in JSON). */
+export function sig(x: number, n = 4): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x;
+}
+
 export interface StudyRunOptions {
   /** Part ids to run, in order (default: all of the study's parts). */
   readonly parts?: readonly string[];

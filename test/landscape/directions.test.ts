@@ -7,11 +7,10 @@ import { startEngine } from "../../src/engine/start.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import { parseModel } from "../../src/nn/spec.ts";
 import { randomOrthogonal, fromEigen } from "../../src/linalg/dense-matrix.ts";
-import { quadraticObjective } from "../../src/landscape/objective.ts";
+import { hostDot, quadraticObjective } from "../../src/landscape/objective.ts";
 import {
   cosine,
   eigenDirections,
-  hostDot,
   normalizeDirection,
   randomDirection,
   trajectoryPca,

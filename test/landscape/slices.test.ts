@@ -8,10 +8,10 @@ import { startEngine } from "../../src/engine/start.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import { parseModel } from "../../src/nn/spec.ts";
 import { loadData } from "../../src/data/spec.ts";
-import { modelObjective, quadraticObjective, displace, toDevice } from "../../src/landscape/objective.ts";
-import { eigenDirections, hostDot, randomDirection } from "../../src/landscape/directions.ts";
+import { modelObjective, quadraticObjective, displace, hostDot } from "../../src/landscape/objective.ts";
+import { eigenDirections, randomDirection } from "../../src/landscape/directions.ts";
 import { axisGrid, slice1d, slice2d } from "../../src/landscape/slices.ts";
-import { dot } from "../../src/tree/vector.ts";
+import { dot, fromHost } from "../../src/tree/vector.ts";
 import { InputError } from "../../src/errors.ts";
 
 await startEngine({ device: "wasm" });
@@ -130,7 +130,7 @@ test("slice along the top Hessian eigenvector of a model follows L0 + (g.v) a + 
     // about 1e-7 relative error (objective.test.ts); 1e-6 |L0| per value bounds L(a) - L0 twice over.
     const curv = async (sv: number) => {
       const op = obj.curvature(displace(theta, [v], [sv]));
-      const dv = toDevice(obj, v);
+      const dv = fromHost(v, obj.dtype);
       const hv = op.matvec(dv);
       const c = await dot(dv, hv);
       dv.dispose(), hv.dispose(), op.dispose();

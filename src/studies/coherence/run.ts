@@ -6,7 +6,8 @@
  * "coherence-<part>-<labels>") and each finished part too ("part-<id>"); a re-run reads them back.
  * Figures are rebuilt from the stored numbers.
  */
-import { runJournaledParts, type StudyRunOptions } from "../study.ts";
+import { runJournaledParts, sig, type StudyRunOptions } from "../study.ts";
+import { mean } from "../../spectrum/values.ts";
 import type { Report, ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import { lineChart } from "../../report/figures.ts";
 import { loadData } from "../../data/spec.ts";
@@ -42,7 +43,6 @@ export interface CoherencePartResult {
   readonly seconds: number;
 }
 
-const sig = (x: number, n = 4) => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x);
 const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
 
 async function track(
@@ -71,10 +71,6 @@ async function track(
   const stored = JSON.parse(JSON.stringify(t)) as CoherenceTrack;
   await opts.journal.put(key, stored);
   return stored;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 async function runPart(id: PartId, settings: CoherenceStudySettings, opts: CoherenceStudyOptions): Promise<CoherencePartResult> {

@@ -151,10 +151,7 @@ export function modelKey(model: string, data: string): string {
   return `${model}@${data}`.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
-/** Rounds for reports: n significant digits (numbers stay numbers in JSON). */
-export function sig(x: number, n = 4): number {
-  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x;
-}
+export { sig } from "../study.ts";
 
 /** Descending copy of the top m values of an ascending array. */
 export function topDescending(ascending: ArrayLike<number>, m: number): number[] {

@@ -13,12 +13,9 @@
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
 import { scatterChart } from "../../report/scatter-figures.ts";
 import { sig, type StudyContext } from "./context.ts";
+import { mean } from "../../spectrum/values.ts";
 import { flatRow, sweepPoint, type SweepPoint, type StudyPart } from "./part.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
-
-export function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
 
 /** max/min of positive numbers (1 when fewer than two). */
 export function spreadFactor(xs: readonly number[]): number {

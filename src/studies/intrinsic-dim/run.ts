@@ -15,6 +15,7 @@ import { lineChart } from "../../report/figures.ts";
 import type { Report, ReportFigure, ReportSection, ReportTable, ReportVerdict } from "../../report/html.ts";
 import type { StudyRunOptions } from "../study.ts";
 import { modelSpec, type IntrinsicDimStudySettings } from "./settings.ts";
+import { sig as significant } from "../study.ts";
 
 export interface WidthResult {
   readonly width: number;
@@ -41,7 +42,8 @@ export interface IntrinsicDimStudyResult {
   readonly trainings: number;
 }
 
-const sig = (x: number, n = 3) => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x);
+/** Three significant digits in this study's texts. */
+const sig = (x: number, n = 3) => significant(x, n);
 
 export async function runIntrinsicDimStudy(s: IntrinsicDimStudySettings, opts: StudyRunOptions): Promise<IntrinsicDimStudyResult> {
   const t0 = performance.now();

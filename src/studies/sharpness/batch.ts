@@ -32,6 +32,7 @@ import { pathChart } from "../../report/path-figures.ts";
 import type { ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import type { StudyRunOptions } from "../study.ts";
 import { GAP_SIGMAS, PART_TITLES, TRACE_SIGMAS, dataSpecOf, type BatchSetup, type SharpnessStudySettings } from "./settings.ts";
+import { sig as significant } from "../study.ts";
 
 export const BATCH_RUNS = ["small", "large", "control"] as const;
 export type BatchRun = (typeof BATCH_RUNS)[number];
@@ -96,7 +97,8 @@ export interface BatchPartResult {
   readonly seconds: number;
 }
 
-const sig = (x: number, n = 3) => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x);
+/** Three significant digits in this study's texts. */
+const sig = (x: number, n = 3) => significant(x, n);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /**

@@ -22,6 +22,8 @@ import { lineChart } from "../../report/figures.ts";
 import type { ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import type { StudyRunOptions } from "../study.ts";
 import { EOS_BAND, MIN_INCREASES, PART_TITLES, SHARPENING_START, dataSpecOf, eosSteps, type EosSetup, type SharpnessStudySettings } from "./settings.ts";
+import { sig as significant } from "../study.ts";
+import { medianSorted } from "../../spectrum/values.ts";
 
 /** A loss increase counts when above this relative size (Wasm tanh/exp carry ~1e-7 relative noise). */
 export const LOSS_NOISE = 1e-6;
@@ -85,14 +87,9 @@ export interface EosPartResult {
   readonly seconds: number;
 }
 
-const sig = (x: number, n = 3) => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(n)) : x);
+/** Three significant digits in this study's texts. */
+const sig = (x: number, n = 3) => significant(x, n);
 
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
 
 /** The verdict numbers of one run (module comment of settings.ts). */
 export function analyzeEos(run: EosRun): EosAnalysis {
@@ -110,7 +107,7 @@ export function analyzeEos(run: EosRun): EosAnalysis {
   const peakRec = after.reduce((a, r) => (r.lmax > a.lmax ? r : a), after[0]);
   const lateStart = Math.max(Math.ceil(steps / 2), crossing ? crossing.step + 1 : 0);
   const late = recs.filter((r) => r.step >= lateStart).map((r) => r.lmax);
-  const lateMedian = median(late);
+  const lateMedian = medianSorted(Float64Array.from(late).sort());
   const L = run.losses;
   let increases = 0;
   for (let k = lateStart; k + 1 < L.length; k++) {
