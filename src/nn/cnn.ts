@@ -6,7 +6,8 @@
  * `3.weight`, `3.bias`, `7.weight`, `7.bias`. Convolutions are cross-correlations, as in PyTorch;
  * pooling drops a trailing odd row/column, as MaxPool2d does. Default size: 5,142 parameters.
  */
-import { lax, nn, numpy as np, type Array } from "../engine/jax.ts";
+import { nn, numpy as np, type Array } from "../engine/jax.ts";
+import { conv2d, maxPool2 } from "./conv.ts";
 import { makeLayout, layoutSize } from "../tree/layout.ts";
 import { uniformFanIn } from "./init.ts";
 import type { Model } from "./model.ts";
@@ -20,13 +21,6 @@ export interface CnnConfig {
 }
 
 export const LENET_DEFAULTS: CnnConfig = { inputShape: [1, 28, 28], classes: 10, c1: 6, c2: 16, kernel: 5 };
-
-function maxPool2(x: Array): Array {
-  const [n, c, h, w] = x.shape;
-  const h2 = Math.floor(h / 2), w2 = Math.floor(w / 2);
-  if (h2 * 2 !== h || w2 * 2 !== w) x = x.slice(null, null, [0, h2 * 2], [0, w2 * 2]);
-  return x.reshape([n, c, h2, 2, w2, 2]).max([3, 5]);
-}
 
 /** Spatial size after conv (valid, kernel k) and 2x2 pooling, twice. */
 export function lenetFeatureSize(config: CnnConfig): [number, number] {
@@ -61,9 +55,9 @@ export function lenet(config: CnnConfig, spec: string): Model {
   function apply(theta: Array, x: Array): Array {
     const n = x.shape[0];
     let h = x.reshape([n, ...config.inputShape]);
-    h = lax.conv(h, block(theta, "0.weight"), [1, 1], "VALID").add(block(theta, "0.bias").reshape([1, c1, 1, 1]));
+    h = conv2d(h, block(theta, "0.weight")).add(block(theta, "0.bias").reshape([1, c1, 1, 1]));
     h = maxPool2(nn.relu(h));
-    h = lax.conv(h, block(theta, "3.weight"), [1, 1], "VALID").add(block(theta, "3.bias").reshape([1, c2, 1, 1]));
+    h = conv2d(h, block(theta, "3.weight")).add(block(theta, "3.bias").reshape([1, c2, 1, 1]));
     h = maxPool2(nn.relu(h));
     const W = block(theta, "7.weight");
     const b = block(theta, "7.bias");
