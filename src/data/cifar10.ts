@@ -10,7 +10,8 @@
  * image models take, so example i is x[i*3072 + c*1024 + h*32 + w].
  *
  * Order: split "train" is data_batch_1 .. data_batch_5 in order (50,000 examples), split "test"
- * is test_batch (10,000); n takes the first n of that order, and only the files (and the bytes)
+ * is test_batch (10,000), the order in which torchvision's CIFAR10 reads the same batches of the
+ * Python version; n takes the first n of that order, and only the files (and the bytes)
  * the first n records need are read, so n = 1000 reads 3,073,000 bytes of data_batch_1.bin.
  *
  * Features: float32, featureShape [3, 32, 32], byte / 255 then per channel (v - mean[c]) / std[c],
@@ -123,7 +124,7 @@ export function decodeCifar10Records(
   }
 }
 
-/** Number of records in `file` (its size / 3,073); InputError if missing, not a file or a bad size. */
+/** Number of records in the open `file` (its size / 3,073); InputError if not a file or of a bad size. */
 function recordCount(file: string, fd: number): number {
   const st = fstatSync(fd);
   if (!st.isFile()) throw new InputError(file, `is not a file; expected a batch file of ${what}`);
@@ -176,7 +177,7 @@ function nearMiss(dir: string): string {
   const isFile = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
   if (isDir(join(dir, "cifar-10-batches-bin"))) return ` (${dir} holds cifar-10-batches-bin: name that folder)`;
   if (isFile(join(dir, "data_batch_1")) || isDir(join(dir, "cifar-10-batches-py"))) {
-    return " (this looks like the CIFAR-10 Python (pickle) version; the binary version is read)";
+    return " (this looks like the CIFAR-10 Python (pickle) version; curvlab reads the binary version)";
   }
   return "";
 }
