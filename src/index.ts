@@ -15,6 +15,7 @@ export { loadData, parseDataSpec } from "./data/spec.ts";
 export type { Dataset } from "./data/dataset.ts";
 export { gaussianMixture } from "./data/gmm.ts";
 export { loadMnist } from "./data/mnist.ts";
+export { loadCifar10, CIFAR10_CLASSES, CIFAR10_NORMS } from "./data/cifar10.ts";
 export { readNpy, writeNpy } from "./data/npy.ts";
 export { readSafetensors, writeSafetensors } from "./data/safetensors.ts";
 export { trainTestSplit } from "./data/split.ts";

@@ -16,7 +16,7 @@ import type { OptionSpecs, ParsedOptions } from "./args.ts";
 export const MODEL_DATA_OPTIONS: OptionSpecs = {
   model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias), cnn:lenet or onnx:FILE.onnx", meta: "SPEC" },
   onnx: { type: "string", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
-  data: { type: "string", help: "data spec: gmm:k=5,d=20,n=200,sep=3,seed=0 | mnist:n=10000 | npy:X.npy,y.npy | npz:D.npz | csv:D.csv[,label=COL]", meta: "SPEC" },
+  data: { type: "string", help: "data spec: gmm:k=5,d=20 | mnist:n=10000 | cifar10:DIR[,n=N,split=test] | npy:X.npy,y.npy | npz:D.npz | csv:D.csv", meta: "SPEC" },
   loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
 };
 

@@ -17,6 +17,17 @@
  *                                                  numeric columns and a label column (csv.ts:
  *                                                  header detection, label column by name or index,
  *                                                  class names allowed)
+ *   cifar10:DIR[,n=N][,split=train|test][,norm=pyhessian|dataset|half|imagenet|none]
+ *                                                  CIFAR-10 binary version, DIR = the folder
+ *                                                  cifar-10-batches-bin (cifar10.ts); also dir=PATH;
+ *                                                  split=train (data_batch_1..5, default) or test
+ *                                                  (test_batch), the first n examples (default all);
+ *                                                  norm defaults to PyHessian's (cifar10.ts)
+ *
+ * Features of npy and npz keep the shape of one row as stored: X of shape [n, C, H, W] gives
+ * examples of shape [C, H, W] for image models (channels first, PyTorch's layout). `layout=nhwc`
+ * (npy, npz) reads a 4-D X of shape [n, H, W, C] (channels last, as TensorFlow and most image
+ * files store them) and transposes it to [n, C, H, W]; `layout=nchw` is the default (as stored).
  *
  * Options common to every kind, written as further key=value items of the same list:
  *
@@ -36,29 +47,33 @@ import { readNpy, type NpyArray } from "./npy.ts";
 import { readNpz } from "./npz.ts";
 import { readCsv } from "./csv.ts";
 import { withRandomLabels } from "./random-labels.ts";
+import { CIFAR10_NORM_NAMES, loadCifar10, type Cifar10Norm, type Cifar10Split } from "./cifar10.ts";
 
 export type DataSpec =
   | { readonly kind: "gmm"; readonly k: number; readonly d: number; readonly n: number; readonly sep: number;
       readonly seed: number; readonly classes?: number; readonly randomLabels?: number }
   | { readonly kind: "mnist"; readonly n: number; readonly normalize: "standardize" | "unit"; readonly randomLabels?: number }
-  | { readonly kind: "npy"; readonly x: string; readonly y: string; readonly classes?: number; readonly randomLabels?: number }
-  | { readonly kind: "npz"; readonly file: string; readonly x?: string; readonly y?: string; readonly classes?: number; readonly randomLabels?: number }
+  | { readonly kind: "npy"; readonly x: string; readonly y: string; readonly classes?: number; readonly layout?: "nhwc"; readonly randomLabels?: number }
+  | { readonly kind: "npz"; readonly file: string; readonly x?: string; readonly y?: string; readonly classes?: number; readonly layout?: "nhwc"; readonly randomLabels?: number }
+  | { readonly kind: "cifar10"; readonly dir: string; readonly n?: number; readonly split: Cifar10Split; readonly norm: Cifar10Norm; readonly randomLabels?: number }
   | { readonly kind: "csv"; readonly file: string; readonly label?: string; readonly header: "auto" | "yes" | "no"; readonly classes?: number; readonly randomLabels?: number };
 
 const common = ["randomLabels"];
 const accepted: Record<DataSpec["kind"], string[]> = {
   gmm: ["k", "d", "n", "sep", "seed", "classes", ...common],
   mnist: ["n", "normalize", ...common],
-  npy: ["x", "y", "classes", ...common],
-  npz: ["x", "y", "classes", ...common],
+  npy: ["x", "y", "classes", "layout", ...common],
+  npz: ["x", "y", "classes", "layout", ...common],
   csv: ["label", "header", "classes", ...common],
+  cifar10: ["dir", "n", "split", "norm", ...common],
 };
 const usage: Record<DataSpec["kind"], string> = {
   gmm: "gmm:k=5,d=20,n=200,sep=3,seed=0[,classes=C]",
   mnist: "mnist:n=10000[,normalize=unit]",
-  npy: "npy:X.npy,y.npy[,classes=C]",
-  npz: "npz:FILE.npz[,x=KEY,y=KEY][,classes=C]",
+  npy: "npy:X.npy,y.npy[,classes=C][,layout=nchw|nhwc]",
+  npz: "npz:FILE.npz[,x=KEY,y=KEY][,classes=C][,layout=nchw|nhwc]",
   csv: "csv:FILE.csv[,label=COLUMN][,header=auto|yes|no][,classes=C]",
+  cifar10: `cifar10:DIR[,n=N][,split=train|test][,norm=${CIFAR10_NORM_NAMES.join("|")}]`,
 };
 
 /** Parses a data spec (syntax in the module comment); InputError naming the spec on any problem. */
@@ -109,6 +124,12 @@ export function parseDataSpec(spec: string): DataSpec {
   };
   const randomLabels = int("randomLabels", 0);
   const extra = randomLabels === undefined ? {} : { randomLabels };
+  const layoutOpt = (): { layout?: "nhwc" } => {
+    const v = opts.get("layout");
+    if (v === undefined || v === "nchw") return {};
+    if (v !== "nhwc") fail(`layout=${v}: expected nchw (features as stored, the default) or nhwc (4-D [n, H, W, C], transposed to [n, C, H, W])`);
+    return { layout: "nhwc" };
+  };
 
   if (k === "gmm") {
     if (positional.length) fail(`unexpected item ${JSON.stringify(positional[0])}; gmm takes key=value items: ${usage.gmm}`);
@@ -129,6 +150,17 @@ export function parseDataSpec(spec: string): DataSpec {
     if (n > 10000) fail(`n=${n}: expected an integer in 1..10000 (the mnist package holds 10,000 digits)`);
     return { kind: "mnist", n, normalize: norm as "standardize" | "unit", ...extra };
   }
+  if (k === "cifar10") {
+    const dir = opts.get("dir") ?? positional.shift();
+    if (dir === undefined) fail(`expected the folder cifar-10-batches-bin: ${usage.cifar10}`);
+    if (positional.length) fail(`unexpected item ${JSON.stringify(positional[0])}; expected ${usage.cifar10}`);
+    const split = opts.get("split") ?? "train";
+    if (split !== "train" && split !== "test") fail(`split=${split}: expected train (data_batch_1..5.bin) or test (test_batch.bin)`);
+    const norm = opts.get("norm") ?? "pyhessian";
+    if (!(CIFAR10_NORM_NAMES as string[]).includes(norm)) fail(`norm=${norm}: expected one of ${CIFAR10_NORM_NAMES.join(", ")}`);
+    const n = int("n", 1);
+    return { kind: "cifar10", dir: dir!, ...(n === undefined ? {} : { n }), split: split as Cifar10Split, norm: norm as Cifar10Norm, ...extra };
+  }
   if (k === "npz" || k === "csv") {
     const file = positional.shift();
     if (file === undefined) fail(`expected a file: ${usage[k]}`);
@@ -137,7 +169,7 @@ export function parseDataSpec(spec: string): DataSpec {
     const cls = classes === undefined ? {} : { classes };
     if (k === "npz") {
       const x = opts.get("x"), y = opts.get("y");
-      return { kind: "npz", file: file!, ...(x === undefined ? {} : { x }), ...(y === undefined ? {} : { y }), ...cls, ...extra };
+      return { kind: "npz", file: file!, ...(x === undefined ? {} : { x }), ...(y === undefined ? {} : { y }), ...cls, ...layoutOpt(), ...extra };
     }
     const header = opts.get("header") ?? "auto";
     if (header !== "auto" && header !== "yes" && header !== "no") fail(`header=${header}: expected auto, yes or no`);
@@ -150,7 +182,7 @@ export function parseDataSpec(spec: string): DataSpec {
   if (positional.length) fail(`unexpected item ${JSON.stringify(positional[0])}; expected ${usage.npy}`);
   if (x === undefined || y === undefined) fail(`expected a features file and a labels file: ${usage.npy}`);
   const classes = int("classes", 1);
-  return { kind: "npy", x: x!, y: y!, ...(classes === undefined ? {} : { classes }), ...extra };
+  return { kind: "npy", x: x!, y: y!, ...(classes === undefined ? {} : { classes }), ...layoutOpt(), ...extra };
 }
 
 function toFeatures(a: NpyArray): FeatureArray {
@@ -181,7 +213,7 @@ function toLabels(a: NpyArray, n: number, path: string): Int32Array {
 }
 
 function loadNpyData(spec: Extract<DataSpec, { kind: "npy" }>, name: string): Dataset {
-  return fromArrays(readNpy(spec.x), spec.x, readNpy(spec.y), spec.y, spec.classes, name);
+  return fromArrays(readNpy(spec.x), spec.x, readNpy(spec.y), spec.y, spec.classes, name, spec.layout);
 }
 
 const NPZ_X_KEYS = ["x", "X", "inputs", "features", "data"];
@@ -198,18 +230,39 @@ function loadNpzData(spec: Extract<DataSpec, { kind: "npz" }>, name: string): Da
     return key;
   };
   const xk = pick(spec.x, NPZ_X_KEYS, "features"), yk = pick(spec.y, NPZ_Y_KEYS, "labels");
-  return fromArrays(arrays.get(xk)!, `${spec.file}:${xk}`, arrays.get(yk)!, `${spec.file}:${yk}`, spec.classes, name);
+  return fromArrays(arrays.get(xk)!, `${spec.file}:${xk}`, arrays.get(yk)!, `${spec.file}:${yk}`, spec.classes, name, spec.layout);
 }
 
-function fromArrays(X: NpyArray, xName: string, Y: NpyArray, yName: string, classes: number | undefined, name: string): Dataset {
+/** Channels-last images [n, H, W, C] -> channels-first [n, C, H, W] (same values, moved). */
+function nhwcToNchw(x: FeatureArray, shape: readonly number[]): FeatureArray {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(x.length);
+  const hw = h * w, img = hw * c;
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < hw; p++) {
+      const src = i * img + p * c, dst = i * img + p;
+      for (let ch = 0; ch < c; ch++) out[dst + ch * hw] = x[src + ch]!;
+    }
+  }
+  return out;
+}
+
+function fromArrays(X: NpyArray, xName: string, Y: NpyArray, yName: string, classes: number | undefined, name: string, layout?: "nhwc"): Dataset {
   if (X.shape.length < 2) {
     throw new InputError(xName, `features must have shape (n, d) or (n, c, h, w, ...), got (${X.shape.join(", ")})`);
+  }
+  if (layout === "nhwc" && X.shape.length !== 4) {
+    throw new InputError(xName, `layout=nhwc expects 4-D images of shape (n, h, w, c), got (${X.shape.join(", ")})`);
   }
   const n = X.shape[0]!;
   const y = toLabels(Y, n, yName);
   let maxLabel = -1;
   for (const v of y) if (v > maxLabel) maxLabel = v;
-  return { x: toFeatures(X), featureShape: X.shape.slice(1), y, numClasses: classes ?? maxLabel + 1, name };
+  const s = X.shape;
+  // Features keep the stored row shape ([C, H, W] for [n, C, H, W] images); nhwc moves channels first.
+  const x = layout === "nhwc" ? nhwcToNchw(toFeatures(X), s) : toFeatures(X);
+  const featureShape = layout === "nhwc" ? [s[3]!, s[1]!, s[2]!] : s.slice(1);
+  return { x, featureShape, y, numClasses: classes ?? maxLabel + 1, name };
 }
 
 /** Loads the dataset a spec names, applies the common options and validates it. */
@@ -223,6 +276,8 @@ export function loadData(spec: string): Dataset {
     ds = loadMnist({ n: p.n, normalize: p.normalize, name });
   } else if (p.kind === "npz") {
     ds = loadNpzData(p, name);
+  } else if (p.kind === "cifar10") {
+    ds = loadCifar10({ dir: p.dir, ...(p.n === undefined ? {} : { n: p.n }), split: p.split, norm: p.norm, name });
   } else if (p.kind === "csv") {
     ds = readCsv(p.file, { label: p.label, header: p.header, classes: p.classes, name });
   } else {
