@@ -1,8 +1,11 @@
 /**
  * Vite config of the curvlab browser lab (`npm run lab` serves it, `npm run lab:build` writes
- * web/dist). The lab imports the library from ../src as it is: the few Node built-ins that
- * library modules import for their Node-only paths (file reading, worker_threads, zlib) resolve
- * to web/src/node-stub.ts, and the npm package `webgpu` (Node's Dawn binding) to
+ * web/dist). The lab imports the library's modules from ../src, the sources that dist/ (the npm
+ * package's build, `npm run build`) is compiled from, so it needs no build of its own and cannot
+ * see a stale dist/; it imports the modules it uses rather than the package entry, which also
+ * brings the Node-only renderers (resvg, fonts). The few Node built-ins that library modules
+ * import for their Node-only paths (file reading, worker_threads, zlib) resolve to
+ * web/src/node-stub.ts, and the npm package `webgpu` (Node's Dawn binding) to
  * web/src/webgpu-stub.ts; their functions throw if ever called in the page. The servers send
  * the cross-origin-isolation headers so that SharedArrayBuffer exists: the Cancel button reaches
  * a busy compute worker through a shared flag, and jax-js can run its Wasm kernels on a worker

@@ -22,7 +22,7 @@ const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
   data2: { type: "string", help: "the second dataset (domain 2), same features and classes as --data", meta: "SPEC" },
   shift: { type: "string", help: "add this to every feature of --data2 (one number, or one per feature, comma-separated)", meta: "X[,X...]" },
-  weights: { type: "string", help: "parameters: a .safetensors file or a checkpoint directory; default: the seeded initialization", meta: "FILE" },
+  weights: { type: "string", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the seeded initialization", meta: "FILE" },
   probes: { type: "int", help: "Rademacher probes (each costs two Hessian-vector products)", default: ALIGNMENT_DEFAULTS.probes },
   block: { type: "string", help: "parameter (\"2.weight\") or layer (\"2\") to compare (default: the last layer, the classifier head)", meta: "NAME" },
   seed: { type: "int", help: "seed of the initialization (without --weights) and of the probes", default: 0 },

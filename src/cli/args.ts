@@ -77,22 +77,83 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
   }
 }
 
+/** Help output is wrapped to this many columns (a standard terminal shows 80-120). */
+export const HELP_WIDTH = 100;
+
+/** Column where option help starts; longer option names put their help on the next line. */
+const MAX_NAME_COLUMN = 32;
+
+/**
+ * Greedy word wrap of `text` to `width` columns: breaks only at spaces (a word longer than a
+ * line stays whole, on its own line), the first line after `first`, the others after `rest`.
+ */
+export function wrapText(text: string, width: number, first = "", rest = first): string[] {
+  const words = text.split(/\s+/).filter((w) => w.length > 0);
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const w of words) {
+    if (!empty && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = rest + w;
+    } else {
+      line += (empty ? "" : " ") + w;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines.map((l) => l.trimEnd());
+}
+
+/** A table of `[name, description]` rows: names padded to one column, descriptions wrapped beside them. */
+export function formatRows(rows: readonly (readonly [string, string])[], width = HELP_WIDTH): string[] {
+  const column = Math.min(Math.max(...rows.map((r) => r[0].length)) + 2, MAX_NAME_COLUMN);
+  const indent = " ".repeat(column);
+  return rows.flatMap(([name, text]) =>
+    name.length + 2 <= column
+      ? wrapText(text, width, name.padEnd(column), indent)
+      : [name, ...wrapText(text, width, indent)],
+  );
+}
+
+/**
+ * A command line wrapped shell-style: continued lines end in " \" and are indented, so the
+ * example can still be pasted as it is. An option and its value stay on one line.
+ */
+export function wrapCommand(line: string, width: number, indent = "  "): string[] {
+  const units: string[] = [];
+  for (const w of line.trim().split(/ +/)) {
+    const last = units.length - 1;
+    if (last > 0 && units[last].startsWith("--") && !units[last].includes(" ") && !w.startsWith("-")) units[last] += " " + w;
+    else units.push(w);
+  }
+  const lines: string[] = [];
+  let cur = indent + units[0];
+  for (const u of units.slice(1)) {
+    if (cur.length + 1 + u.length + 2 > width) {
+      lines.push(cur + " \\");
+      cur = indent + "    " + u;
+    } else cur += " " + u;
+  }
+  lines.push(cur);
+  return lines;
+}
+
 export function formatHelp(command: string, summary: string, specs: OptionSpecs, examples: readonly string[] = []): string {
   const all = { ...specs, ...COMMON_OPTIONS };
-  const rows = Object.entries(all).map(([name, s]) => {
+  const rows = Object.entries(all).map(([name, s]): [string, string] => {
     const meta = s.type === "boolean" ? "" : ` ${s.meta ?? (s.choices ? s.choices.join("|") : s.type.toUpperCase())}`;
     const def = s.default !== undefined && s.type !== "boolean" ? ` (default: ${s.default})` : "";
     return [`  --${name}${meta}`, `${s.help}${def}`];
   });
-  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
   return [
-    `usage: curvlab ${command} [options]`,
+    ...wrapText(`usage: curvlab ${command} [options]`, HELP_WIDTH),
     "",
-    summary,
+    ...wrapText(summary, HELP_WIDTH),
     "",
     "options:",
-    ...rows.map(([a, b]) => a.padEnd(width) + b),
-    ...(examples.length ? ["", "examples:", ...examples.map((e) => `  ${e}`)] : []),
+    ...formatRows(rows),
+    ...(examples.length ? ["", "examples:", ...examples.flatMap((e) => wrapCommand(e, HELP_WIDTH))] : []),
     "",
   ].join("\n");
 }

@@ -18,7 +18,7 @@ import { loadModelDataWeights, MODEL_DATA_OPTIONS, type Loaded } from "./load.ts
 export function curvatureOptions(defaultDtype: DTypeName): OptionSpecs {
   return {
     ...MODEL_DATA_OPTIONS,
-    weights: { type: "string", help: "parameters: a .safetensors file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
+    weights: { type: "string", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
     seed: { type: "int", help: "seed of the initialization when no --weights, and of random probes", default: 0 },
     operator: { type: "string", help: "which curvature", choices: OPERATORS, default: "hessian" },
     block: { type: "string", help: "restrict to one parameter (\"2.weight\") or layer (\"2\")", meta: "NAME" },

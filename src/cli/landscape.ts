@@ -43,7 +43,7 @@ type DirectionKind = (typeof DIRECTIONS)[number];
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
-  weights: { type: "string", help: "the point to slice around (.safetensors or checkpoint directory; default: the seeded initialization, or for pca the last checkpoint)", meta: "FILE" },
+  weights: { type: "string", help: "the point to slice around (.safetensors or .npz file, or checkpoint directory; default: the seeded initialization, or for pca the last checkpoint)", meta: "FILE" },
   directions: { type: "string", help: "random (Gaussian, normalized) | eigen (top Hessian eigenvectors) | pca (of the --checkpoints trajectory)", choices: [...DIRECTIONS], default: "random" },
   dims: { type: "int", help: "1 (a line) or 2 (a surface)", default: 2 },
   range: { type: "string", help: "coefficients along each direction, FROM:TO, or FROM:TO,FROM:TO per axis (default -1:1; for pca: the trajectory's extent)", meta: "A:B" },

@@ -1,9 +1,13 @@
 /**
  * The `curvlab` command: subcommands are files in this folder, thin over the library. Bad input
  * (InputError) prints one line `curvlab: <input>: <what was expected>` and exits with code 2;
- * anything else is a bug or an environment failure: exit 1 with the stack.
+ * anything else is a bug or an environment failure: exit 1 with the stack. `--version` prints the
+ * version of package.json (two folders up from src/cli/ in the repository and from dist/cli/ in the
+ * installed package).
  */
+import { readFileSync } from "node:fs";
 import { InputError } from "../errors.ts";
+import { formatRows, wrapText, HELP_WIDTH } from "./args.ts";
 
 async function matrixFree(cmd: import("./matrix-free.ts").MatrixFreeCommand, argv: readonly string[]): Promise<number> {
   return (await import("./matrix-free.ts")).runMatrixFree(cmd, argv);
@@ -61,19 +65,24 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
-
 export const MAIN_HELP = [
   "usage: curvlab <command> [options]",
+  "       curvlab --version",
   "",
-  "Geometry of neural-network loss landscapes: Hessian spectra and their relatives.",
+  ...wrapText("Geometry of neural-network loss landscapes: Hessian spectra and their relatives.", HELP_WIDTH),
   "",
   "commands:",
-  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(NAME_WIDTH)}${c.summary}`),
+  ...formatRows(Object.entries(COMMANDS).map(([name, c]): [string, string] => [`  ${name}`, c.summary])),
   "",
   "Run `curvlab <command> --help` for the options of a command.",
   "",
 ].join("\n");
+
+/** The package's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -81,6 +90,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
       process.stdout.write(MAIN_HELP);
       return name === undefined ? 2 : 0;
+    }
+    if (name === "--version" || name === "-V" || name === "version") {
+      process.stdout.write(`curvlab ${version()}\n`);
+      return 0;
     }
     const command = COMMANDS[name];
     if (!command) throw new InputError(name, `unknown command; expected one of ${Object.keys(COMMANDS).join(", ")}`);

@@ -46,7 +46,8 @@ export function parseStudyParts(study: StudyDefinition<any>, value: string): str
 
 function mainHelp(): string {
   return [
-    "usage: curvlab study <name> [--quick|--full] [--parts ...] [--out DIR] [--seed INT] [--json] [--quiet]",
+    "usage: curvlab study <name> [--quick|--full] [--parts ...] [--out DIR] [--seed INT]",
+    "                            [--json] [--quiet]",
     "",
     `studies: ${Object.keys(STUDIES).join(", ")}`,
     "Run `curvlab study <name> --help` for what a study does and its options.",

@@ -26,7 +26,7 @@ import { curvatureTracker, parseTrackList, trackingFigure, TRACK_QUANTITIES, typ
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
-  weights: { type: "string", help: "start from these parameters (.safetensors or checkpoint directory) instead of the seeded initialization", meta: "FILE" },
+  weights: { type: "string", help: "start from these parameters (.safetensors or .npz file, or checkpoint directory) instead of the seeded initialization", meta: "FILE" },
   optimizer: { type: "string", help: "sgd | momentum[:MU] | adam[:B1,B2[,EPS]]", default: "momentum:0.9", meta: "NAME" },
   lr: { type: "number", help: "learning rate (default: 0.1 for sgd and momentum, 0.001 for adam)" },
   "weight-decay": { type: "number", help: "L2 weight decay added to the gradient, as PyTorch does", default: 0 },
