@@ -76,7 +76,7 @@ import type { DTypeName } from "../engine/dtype.ts";
 import { InputError } from "../errors.ts";
 import { gaussianDirection, scale } from "../tree/vector.ts";
 import { DeviceBasis } from "./krylov-basis.ts";
-import { applyRotations, tridiagonalEigen } from "./tridiagonal-eigen.ts";
+import { applyRotations, tridiagonalEigen } from "./dense/tridiagonal-eigen.ts";
 import { orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
 
 /** Ritz values below this fraction of ||T|| are judged against it (see the stopping rule). */

@@ -13,7 +13,7 @@ import { train } from "../../train/train.ts";
 import { makeProblem, evaluate, type LossProblem } from "../../curvature/problem.ts";
 import { curvatureOperator, type OperatorName } from "../../curvature/make.ts";
 import { materialize } from "../../curvature/dense.ts";
-import { eigh } from "../../linalg/eigh.ts";
+import { eigh } from "../../linalg/dense/eigh.ts";
 import { eigenvectorsOf } from "../../spectrum/overlap.ts";
 import type { HessianStudySettings } from "./settings.ts";
 
