@@ -152,10 +152,3 @@ export function modelKey(model: string, data: string): string {
 }
 
 export { sig } from "../study.ts";
-
-/** Descending copy of the top m values of an ascending array. */
-export function topDescending(ascending: ArrayLike<number>, m: number): number[] {
-  const out: number[] = [];
-  for (let i = ascending.length - 1; i >= Math.max(0, ascending.length - m); i--) out.push(ascending[i]);
-  return out;
-}
