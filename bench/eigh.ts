@@ -22,8 +22,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { hostRng } from "../src/engine/host-rng.ts";
-import { randomSymmetric } from "../src/linalg/dense-matrix.ts";
-import { eigh } from "../src/linalg/eigh.ts";
+import { randomSymmetric } from "../src/linalg/dense/dense-matrix.ts";
+import { eigh } from "../src/linalg/dense/eigh.ts";
 import type { BenchContext, BenchResult, BenchVariant } from "./lib/contract.ts";
 import { runIfMain } from "./lib/harness.ts";
 

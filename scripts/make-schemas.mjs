@@ -32,7 +32,7 @@ export const SCHEMAS = [
   ["landscape", "src/cli/landscape.ts", "LandscapeResult", "curvlab landscape: slice.json and --json"],
   ["interpolate", "src/cli/interpolate.ts", "InterpolateOutput", "curvlab interpolate: path.json and --json"],
   ["study-results", "src/report/html.ts", "ReportResults", "curvlab study NAME: results.json"],
-  ["run", "src/cli/run-directory.ts", "RunFile", "run.json of a run directory (--resume DIR, a study's --out DIR)"],
+  ["run", "src/cli/run-file.ts", "RunFile", "run.json of a run directory (--resume DIR, a study's --out DIR)"],
 ];
 
 const CONFIG = {

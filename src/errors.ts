@@ -11,8 +11,3 @@ export class InputError extends Error {
     this.input = input;
   }
 }
-
-/** Throws an InputError unless `ok`. */
-export function expectInput(ok: unknown, input: string, message: string): asserts ok {
-  if (!ok) throw new InputError(input, message);
-}

@@ -28,7 +28,7 @@ export { empiricalFisherOperator, gradientCovarianceOperator } from "./curvature
 export { residualOperator } from "./curvature/residual.ts";
 export { restrictOperator } from "./curvature/block.ts";
 export { materialize } from "./curvature/dense.ts";
-export { eigh, eigvalsh, type EighResult } from "./linalg/eigh.ts";
+export { eigh, eigvalsh, type EighResult } from "./linalg/dense/eigh.ts";
 export { exactSpectrum, type ExactSpectrum } from "./linalg/exact-spectrum.ts";
 export { eigenvalueHistogram, lineChart } from "./report/figures.ts";
 export { toSvg, toPng, writeFigure } from "./report/render.ts";

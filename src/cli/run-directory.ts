@@ -2,29 +2,14 @@
  * A run directory on disk: the journal of a resumable command (`--resume DIR`). DIR/run.json
  * holds the command's settings; a re-run with other settings is refused (it would mix results).
  * Units go to DIR/journal/<key>.json or .npy, each written to a temporary name and renamed, so
- * an interrupted write leaves the unit absent, never half-written.
+ * an interrupted write leaves the unit absent, never half-written. The shapes of run.json are in
+ * run-file.ts.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import type { Journal } from "../linalg/journal.ts";
 import { readNpy, writeNpy } from "../data/npy.ts";
-import type { SpectrumRunFile } from "./spectrum.ts";
-import type { DensityRunFile } from "./density.ts";
-import type { TraceRunFile } from "./trace.ts";
-import type { DiagRunFile } from "./diag.ts";
-
-/** run.json of `curvlab study NAME --out DIR`: the study and its settings (preset and seed). */
-export interface StudyRunFile {
-  readonly study: string;
-  readonly settings: { readonly seed: number; readonly [setting: string]: unknown };
-}
-
-/**
- * DIR/run.json: the settings a run directory was started with (`--resume DIR` of the matrix-free
- * commands, or a study's --out folder).
- */
-export type RunFile = SpectrumRunFile | DensityRunFile | TraceRunFile | DiagRunFile | StudyRunFile;
 
 function safeKey(key: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`journal key "${key}" has characters unsafe in file names`);

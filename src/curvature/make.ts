@@ -21,13 +21,6 @@ export interface CurvatureOptions {
   readonly hvp?: HvpMethod;
 }
 
-export function parseOperatorName(value: string): OperatorName {
-  if (!(OPERATORS as readonly string[]).includes(value)) {
-    throw new InputError("--operator", `expected one of ${OPERATORS.join(", ")}, got "${value}"`);
-  }
-  return value as OperatorName;
-}
-
 export function curvatureOperator(problem: LossProblem, opts: CurvatureOptions = {}): LinearOperator {
   const name = opts.operator ?? "hessian";
   // Check the block name before building anything.

@@ -15,9 +15,10 @@
  */
 import { InputError } from "../errors.ts";
 import { readInputFile, writeFileAtomic } from "./files.ts";
-import { f16ToF32, f32ToF16 } from "./half.ts";
+import { f32ToF16 } from "./half.ts";
+import { ELEMENT_TYPES, nativeElementType, type ElementType, type NpyDtype } from "./element-types.ts";
 
-export type NpyDtype = "f2" | "f4" | "f8" | "i1" | "i2" | "i4" | "i8" | "u1" | "u2" | "u4" | "u8" | "b1";
+export type { NpyDtype } from "./element-types.ts";
 
 export type NpyData =
   | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
@@ -37,26 +38,8 @@ export interface NpyInput {
   readonly data: NpyData;
 }
 
-interface DtypeInfo {
-  readonly size: number;
-  /** Typed array over the raw little-endian bytes (copied so that it is aligned). */
-  readonly view: (buf: ArrayBuffer) => NpyData;
-}
-
-const dtypes: Record<NpyDtype, DtypeInfo> = {
-  f2: { size: 2, view: (b) => f16ToF32(new Uint16Array(b)) },
-  f4: { size: 4, view: (b) => new Float32Array(b) },
-  f8: { size: 8, view: (b) => new Float64Array(b) },
-  i1: { size: 1, view: (b) => new Int8Array(b) },
-  i2: { size: 2, view: (b) => new Int16Array(b) },
-  i4: { size: 4, view: (b) => new Int32Array(b) },
-  i8: { size: 8, view: (b) => new BigInt64Array(b) },
-  u1: { size: 1, view: (b) => new Uint8Array(b) },
-  u2: { size: 2, view: (b) => new Uint16Array(b) },
-  u4: { size: 4, view: (b) => new Uint32Array(b) },
-  u8: { size: 8, view: (b) => new BigUint64Array(b) },
-  b1: { size: 1, view: (b) => new Uint8Array(b) },
-};
+/** The element types by numpy type code (element-types.ts), in its order: f2 f4 f8 i1 ... u8 b1. */
+const dtypes = Object.fromEntries(ELEMENT_TYPES.flatMap((t) => (t.npy ? [[t.npy, t]] : []))) as Record<NpyDtype, ElementType>;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -178,7 +161,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   }
   if (!isLittleEndianHost && info.size > 1) throw new Error("npy: big-endian hosts are not supported");
   const buf = bytes.buffer.slice(bytes.byteOffset + dataStart, bytes.byteOffset + dataStart + expected) as ArrayBuffer;
-  return { dtype, shape, data: info.view(buf) };
+  return { dtype, shape, data: info.decode(buf) };
 }
 
 /** Reads a .npy file; every problem (unreadable, bad magic, truncated, dtype) is an InputError naming `path`. */
@@ -187,16 +170,7 @@ export function readNpy(path: string): NpyArray {
 }
 
 function defaultDtype(data: NpyData): NpyDtype {
-  if (data instanceof Float32Array) return "f4";
-  if (data instanceof Float64Array) return "f8";
-  if (data instanceof Int8Array) return "i1";
-  if (data instanceof Int16Array) return "i2";
-  if (data instanceof Int32Array) return "i4";
-  if (data instanceof BigInt64Array) return "i8";
-  if (data instanceof Uint8Array) return "u1";
-  if (data instanceof Uint16Array) return "u2";
-  if (data instanceof Uint32Array) return "u4";
-  return "u8";
+  return nativeElementType(data)?.npy ?? "u8";
 }
 
 /** Raw little-endian bytes of `data` stored as `dtype` (converting only for f2). */

@@ -19,10 +19,10 @@
  */
 import { InputError } from "../errors.ts";
 import { readInputFile, writeFileAtomic } from "./files.ts";
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.ts";
+import { f32ToBf16, f32ToF16 } from "./half.ts";
+import { ELEMENT_TYPES, nativeElementType, type ElementType, type SafetensorsDtype } from "./element-types.ts";
 
-export type SafetensorsDtype =
-  | "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U64" | "U32" | "U16" | "U8" | "BOOL";
+export type { SafetensorsDtype } from "./element-types.ts";
 
 export type TensorData =
   | Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array
@@ -48,28 +48,13 @@ export interface TensorInput {
   readonly data: TensorData;
 }
 
-interface DtypeInfo {
-  readonly size: number;
-  /** Position in the reference library's dtype enum; writing sorts by it, largest first. */
-  readonly rank: number;
-  readonly decode: (buf: ArrayBuffer) => TensorData;
-}
-
-const dtypes: Record<SafetensorsDtype, DtypeInfo> = {
-  BOOL: { size: 1, rank: 0, decode: (b) => new Uint8Array(b) },
-  U8: { size: 1, rank: 1, decode: (b) => new Uint8Array(b) },
-  I8: { size: 1, rank: 2, decode: (b) => new Int8Array(b) },
-  I16: { size: 2, rank: 5, decode: (b) => new Int16Array(b) },
-  U16: { size: 2, rank: 6, decode: (b) => new Uint16Array(b) },
-  F16: { size: 2, rank: 7, decode: (b) => f16ToF32(new Uint16Array(b)) },
-  BF16: { size: 2, rank: 8, decode: (b) => bf16ToF32(new Uint16Array(b)) },
-  I32: { size: 4, rank: 9, decode: (b) => new Int32Array(b) },
-  U32: { size: 4, rank: 10, decode: (b) => new Uint32Array(b) },
-  F32: { size: 4, rank: 11, decode: (b) => new Float32Array(b) },
-  F64: { size: 8, rank: 12, decode: (b) => new Float64Array(b) },
-  I64: { size: 8, rank: 13, decode: (b) => new BigInt64Array(b) },
-  U64: { size: 8, rank: 14, decode: (b) => new BigUint64Array(b) },
-};
+/**
+ * The element types by safetensors name (element-types.ts), in the order of the reference
+ * library's dtype enum (BOOL, U8, I8, I16, ...); writing sorts tensors by it, largest first.
+ */
+const dtypes = Object.fromEntries(
+  [...ELEMENT_TYPES].sort((a, b) => a.safetensorsRank - b.safetensorsRank).map((t) => [t.safetensors, t]),
+) as Record<SafetensorsDtype, ElementType>;
 
 /** The reference library refuses headers above 100 MB; so do we (a corrupt length is likelier). */
 const MAX_HEADER = 100_000_000;
@@ -165,16 +150,7 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 function dtypeOf(data: TensorData): SafetensorsDtype {
-  if (data instanceof Float32Array) return "F32";
-  if (data instanceof Float64Array) return "F64";
-  if (data instanceof BigInt64Array) return "I64";
-  if (data instanceof Int32Array) return "I32";
-  if (data instanceof Int16Array) return "I16";
-  if (data instanceof Int8Array) return "I8";
-  if (data instanceof BigUint64Array) return "U64";
-  if (data instanceof Uint32Array) return "U32";
-  if (data instanceof Uint16Array) return "U16";
-  return "U8";
+  return nativeElementType(data)?.safetensors ?? "U8";
 }
 
 function rawBytes(name: string, key: string, t: TensorInput, dtype: SafetensorsDtype): Uint8Array {
@@ -211,7 +187,7 @@ export function encodeSafetensors(
     }
     return { key, dtype, shape: t.shape, raw: rawBytes(name, key, t, dtype) };
   });
-  items.sort((a, b) => dtypes[b.dtype].rank - dtypes[a.dtype].rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  items.sort((a, b) => dtypes[b.dtype].safetensorsRank - dtypes[a.dtype].safetensorsRank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== "string") throw new InputError(name, `metadata "${k}" must be a string`);

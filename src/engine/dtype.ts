@@ -5,20 +5,12 @@
  * non-integer constants as arrays made by `constant` below, never as JS numbers.
  */
 import { numpy as np, type Array } from "./jax.ts";
-import { InputError } from "../errors.ts";
 
 export type DTypeName = "float32" | "float64";
 export const DTYPES: readonly DTypeName[] = ["float32", "float64"];
 
 export function toDType(name: DTypeName): np.DType {
   return name === "float64" ? np.float64 : np.float32;
-}
-
-export function parseDType(value: string, input = "--dtype"): DTypeName {
-  if (value !== "float32" && value !== "float64") {
-    throw new InputError(input, `expected float32 or float64, got "${value}"`);
-  }
-  return value;
 }
 
 /** A scalar array of the given dtype, for constants inside jitted code. */

@@ -48,8 +48,8 @@ import { hostRng } from "../engine/host-rng.ts";
 import type { ParamLayout } from "../tree/layout.ts";
 import { layoutSize } from "../tree/layout.ts";
 import { lanczosEigs, type LanczosOptions, type LanczosResult } from "../linalg/lanczos.ts";
-import { eigh } from "../linalg/eigh.ts";
-import { denseMatrix } from "../linalg/dense-matrix.ts";
+import { eigh } from "../linalg/dense/eigh.ts";
+import { denseMatrix } from "../linalg/dense/dense-matrix.ts";
 import type { CurvatureOptions } from "../curvature/make.ts";
 import { hostDot, type Objective } from "./objective.ts";
 

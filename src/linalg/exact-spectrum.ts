@@ -5,7 +5,7 @@
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { materialize } from "../curvature/dense.ts";
-import { eigh } from "./eigh.ts";
+import { eigh } from "./dense/eigh.ts";
 
 export interface ExactSpectrum {
   readonly size: number;

@@ -26,7 +26,7 @@
 import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
 import type { LinearOperator } from "../curvature/operator.ts";
 import { norm, scale } from "../tree/vector.ts";
-import { tridiagonalEigen } from "./tridiagonal-eigen.ts";
+import { tridiagonalEigen } from "./dense/tridiagonal-eigen.ts";
 import { DeviceBasis } from "./krylov-basis.ts";
 import { checkFinite, readHost, unitRoundoff } from "./sampling.ts";
 

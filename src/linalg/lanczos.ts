@@ -76,7 +76,8 @@ import type { DTypeName } from "../engine/dtype.ts";
 import { InputError } from "../errors.ts";
 import { gaussianDirection, scale } from "../tree/vector.ts";
 import { DeviceBasis } from "./krylov-basis.ts";
-import { applyRotations, tridiagonalEigen } from "./tridiagonal-eigen.ts";
+import { unitRoundoff } from "./sampling.ts";
+import { applyRotations, tridiagonalEigen } from "./dense/tridiagonal-eigen.ts";
 import { orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
 
 /** Ritz values below this fraction of ||T|| are judged against it (see the stopping rule). */
@@ -150,10 +151,6 @@ export interface LanczosResult extends Eigenpairs {
    */
   readonly confirmed: boolean;
   readonly settings: LanczosSettings;
-}
-
-function unitRoundoff(dtype: DTypeName): number {
-  return dtype === "float64" ? 2 ** -53 : 2 ** -24;
 }
 
 /** Default cap on the basis memory of a run (see lanczosDefaults). */

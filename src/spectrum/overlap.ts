@@ -25,7 +25,7 @@
  * input's own orthonormality error max |U^T U - I| is reported. Cost O(n k^2).
  */
 import { InputError } from "../errors.ts";
-import { eigvalsh } from "../linalg/eigh.ts";
+import { eigvalsh } from "../linalg/dense/eigh.ts";
 
 /** A list of k vectors of the same length n. */
 export type Basis = readonly ArrayLike<number>[];

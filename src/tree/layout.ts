@@ -32,13 +32,6 @@ export function layoutSize(layout: ParamLayout): number {
   return last ? last.offset + last.size : 0;
 }
 
-export function findParam(layout: ParamLayout, name: string, input = "--block"): ParamSpec {
-  const p = layout.find((q) => q.name === name);
-  if (p) return p;
-  // A block may also name a layer prefix ("0" for "0.weight" + "0.bias"), handled by blockRange.
-  throw new InputError(input, `no parameter "${name}"; the model has ${layout.map((q) => q.name).join(", ")}`);
-}
-
 /**
  * The contiguous range of the flat vector that a block name covers: a parameter name
  * ("2.weight") or a layer prefix ("2" = "2.weight" and "2.bias").

@@ -37,11 +37,6 @@ export function zeros(size: number, dtype: DTypeName): Array {
   return np.zeros([size], { dtype: toDType(dtype) });
 }
 
-/** A key for jax-js's counter-based RNG, from an integer seed. */
-export function keyFromSeed(seed: number): Array {
-  return random.key(seed);
-}
-
 /** Standard Gaussian direction of the given size (sampled in float32, cast to dtype). */
 export function gaussianDirection(seed: number, size: number, dtype: DTypeName): Array {
   return random.normal(random.key(seed), [size]).astype(toDType(dtype));

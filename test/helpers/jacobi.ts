@@ -2,7 +2,7 @@
  * Cyclic Jacobi eigenvalues and eigenvectors of a small dense symmetric matrix: slow (O(n^3) per
  * sweep) but simple, very accurate, and independent of src/linalg, so tests use it as an oracle.
  */
-import type { DenseMatrix } from "../../src/linalg/dense-matrix.ts";
+import type { DenseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
 
 /** Cyclic Jacobi (Rutishauser's rotations), the independent oracle: very accurate, O(n^3) per sweep. */
 export function jacobi(A: DenseMatrix): { values: Float64Array; vectors: Float64Array } {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startEngine } from "../../src/engine/start.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import { parseModel } from "../../src/nn/spec.ts";
-import { randomOrthogonal, fromEigen } from "../../src/linalg/dense-matrix.ts";
+import { randomOrthogonal, fromEigen } from "../../src/linalg/dense/dense-matrix.ts";
 import { hostDot, quadraticObjective } from "../../src/landscape/objective.ts";
 import {
   cosine,

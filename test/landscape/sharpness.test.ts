@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startEngine } from "../../src/engine/start.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
-import { fromEigen, randomOrthogonal, denseMatrix } from "../../src/linalg/dense-matrix.ts";
+import { fromEigen, randomOrthogonal, denseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
 import { modelObjective, quadraticObjective, hostNorm } from "../../src/landscape/objective.ts";
 import { epsilonSharpness, hessianTrace, samSharpness, sharpness, topEigenvalue } from "../../src/landscape/sharpness.ts";
 import { gdStability, gdThreshold, linearStability, sgdTraceStability } from "../../src/landscape/stability.ts";

@@ -13,7 +13,7 @@ import { parseModel } from "../../src/nn/spec.ts";
 import { loadData } from "../../src/data/spec.ts";
 import { train } from "../../src/train/train.ts";
 import { materialize } from "../../src/curvature/dense.ts";
-import { denseMatrix } from "../../src/linalg/dense-matrix.ts";
+import { denseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
 import { modelObjective } from "../../src/landscape/objective.ts";
 import { curvatureTracker, parseTrackList, trackingFigure, type TrackingResult } from "../../src/landscape/tracking.ts";
 import { toSvg } from "../../src/report/render.ts";

@@ -12,7 +12,7 @@ import { materialize } from "../../src/curvature/dense.ts";
 import { exactDiagonal } from "../../src/linalg/exact-diagonal.ts";
 import { hutchinsonDiagonal } from "../../src/linalg/hutchinson.ts";
 import { xdiag } from "../../src/linalg/xtrace.ts";
-import { fromEigen } from "../../src/linalg/dense-matrix.ts";
+import { fromEigen } from "../../src/linalg/dense/dense-matrix.ts";
 import { diagonalOf, diagonalVariances, outlierSpectrum, synthetic, withoutSeconds } from "./stochastic-helpers.ts";
 
 await startEngine({ device: "wasm" });

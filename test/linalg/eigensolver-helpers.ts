@@ -8,7 +8,7 @@ import { numpy as np } from "../../src/engine/jax.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import type { DTypeName } from "../../src/engine/dtype.ts";
 import { makeOperator, type LinearOperator } from "../../src/curvature/operator.ts";
-import { denseMatrix, fromEigen, matmul, maxAbs, randomOrthogonal, transpose, type DenseMatrix } from "../../src/linalg/dense-matrix.ts";
+import { denseMatrix, fromEigen, matmul, maxAbs, randomOrthogonal, transpose, type DenseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
 import { orderIndices, type Which } from "../../src/linalg/eigenpairs.ts";
 
 export interface KnownSpectrum {

@@ -6,7 +6,7 @@
 import { numpy as np } from "../../src/engine/jax.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
 import type { DTypeName } from "../../src/engine/dtype.ts";
-import { fromEigen, randomOrthogonal, type DenseMatrix } from "../../src/linalg/dense-matrix.ts";
+import { fromEigen, randomOrthogonal, type DenseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
 import { makeOperator, type LinearOperator } from "../../src/curvature/operator.ts";
 
 export interface Synthetic {

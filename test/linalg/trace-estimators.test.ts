@@ -10,7 +10,7 @@ import { hutchinsonTrace, type TraceEstimate, type TraceOptions } from "../../sr
 import { hutchppTrace } from "../../src/linalg/hutchpp.ts";
 import { xtrace } from "../../src/linalg/xtrace.ts";
 import type { LinearOperator } from "../../src/curvature/operator.ts";
-import { fromEigen } from "../../src/linalg/dense-matrix.ts";
+import { fromEigen } from "../../src/linalg/dense/dense-matrix.ts";
 import { hutchinsonVariance, outlierSpectrum, synthetic, withoutSeconds } from "./stochastic-helpers.ts";
 
 await startEngine({ device: "wasm" });

@@ -16,7 +16,7 @@ import { readNpy } from "../../src/data/npy.ts";
 import { makeProblem } from "../../src/curvature/problem.ts";
 import { curvatureOperator } from "../../src/curvature/make.ts";
 import { materialize } from "../../src/curvature/dense.ts";
-import { eigh } from "../../src/linalg/eigh.ts";
+import { eigh } from "../../src/linalg/dense/eigh.ts";
 import { loadWeights } from "../../src/train/checkpoint.ts";
 import { throwsInput, withTmp } from "../data/helpers.ts";
 

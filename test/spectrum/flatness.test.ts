@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../../src/errors.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
-import { fromEigen, randomOrthogonal } from "../../src/linalg/dense-matrix.ts";
+import { fromEigen, randomOrthogonal } from "../../src/linalg/dense/dense-matrix.ts";
 import { flatness } from "../../src/spectrum/flatness.ts";
 import { readSpectrum } from "../../src/spectrum/summary.ts";
 

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../../src/errors.ts";
 import { hostRng } from "../../src/engine/host-rng.ts";
-import { fromEigen, randomOrthogonal, type DenseMatrix } from "../../src/linalg/dense-matrix.ts";
-import { eigh } from "../../src/linalg/eigh.ts";
+import { fromEigen, randomOrthogonal, type DenseMatrix } from "../../src/linalg/dense/dense-matrix.ts";
+import { eigh } from "../../src/linalg/dense/eigh.ts";
 import { eigenvectorsOf, subspaceOverlap } from "../../src/spectrum/overlap.ts";
 
 /** Column j of a row-major square matrix. */

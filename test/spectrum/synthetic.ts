@@ -1,7 +1,7 @@
 // Synthetic spectra with known structure for the spectrum readers: bulks of several shapes
 // (seeded) and outliers planted at known distances from the bulk.
 import { hostRng, type HostRng } from "../../src/engine/host-rng.ts";
-import { eigvalsh } from "../../src/linalg/eigh.ts";
+import { eigvalsh } from "../../src/linalg/dense/eigh.ts";
 
 export type BulkShape = "laplace" | "laplace-asym" | "spike-laplace" | "gauss" | "uniform" | "mp" | "mp-rank-deficient";
 export const SHAPES: readonly BulkShape[] = ["laplace", "laplace-asym", "spike-laplace", "gauss", "uniform", "mp", "mp-rank-deficient"];

@@ -27,7 +27,7 @@ import { train } from "../../src/train/train.ts";
 import { makeProblem, evaluate } from "../../src/curvature/problem.ts";
 import { curvatureOperator, type OperatorName } from "../../src/curvature/make.ts";
 import { materialize } from "../../src/curvature/dense.ts";
-import { eigvalsh } from "../../src/linalg/eigh.ts";
+import { eigvalsh } from "../../src/linalg/dense/eigh.ts";
 import { lanczosEigs } from "../../src/linalg/lanczos.ts";
 import { spectralDensity } from "../../src/linalg/slq.ts";
 import { readSpectrum } from "../../src/spectrum/summary.ts";

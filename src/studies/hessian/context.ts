@@ -13,7 +13,7 @@ import { train } from "../../train/train.ts";
 import { makeProblem, evaluate, type LossProblem } from "../../curvature/problem.ts";
 import { curvatureOperator, type OperatorName } from "../../curvature/make.ts";
 import { materialize } from "../../curvature/dense.ts";
-import { eigh } from "../../linalg/eigh.ts";
+import { eigh } from "../../linalg/dense/eigh.ts";
 import { eigenvectorsOf } from "../../spectrum/overlap.ts";
 import type { HessianStudySettings } from "./settings.ts";
 
@@ -152,10 +152,3 @@ export function modelKey(model: string, data: string): string {
 }
 
 export { sig } from "../study.ts";
-
-/** Descending copy of the top m values of an ascending array. */
-export function topDescending(ascending: ArrayLike<number>, m: number): number[] {
-  const out: number[] = [];
-  for (let i = ascending.length - 1; i >= Math.max(0, ascending.length - m); i--) out.push(ascending[i]);
-  return out;
-}

@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hostRng } from "../../src/engine/host-rng.ts";
-import { denseMatrix, fromEigen, maxAbs, randomOrthogonal, randomSymmetric } from "../../src/linalg/dense-matrix.ts";
-import { blockedTridiagonalize, createWorkspace, loadLower, packedReflectors, type BlockedWorkspace } from "../../src/linalg/blocked-tridiagonal.ts";
-import { eigh, eigvalsh } from "../../src/linalg/eigh.ts";
-import { formQ, rowBase, tridiagonalize } from "../../src/linalg/householder-tridiagonal.ts";
-import { tridiagonalEigenvalues } from "../../src/linalg/tridiagonal-eigen.ts";
-import { sleb, uleb } from "../../src/linalg/wasm-assembler.ts";
-import { jacobi } from "../helpers/jacobi.ts";
-import { assertTridiagonalReduction } from "./eigensolver-helpers.ts";
+import { hostRng } from "../../../src/engine/host-rng.ts";
+import { denseMatrix, fromEigen, maxAbs, randomOrthogonal, randomSymmetric } from "../../../src/linalg/dense/dense-matrix.ts";
+import { blockedTridiagonalize, createWorkspace, loadLower, packedReflectors, type BlockedWorkspace } from "../../../src/linalg/dense/blocked-tridiagonal.ts";
+import { eigh, eigvalsh } from "../../../src/linalg/dense/eigh.ts";
+import { formQ, rowBase, tridiagonalize } from "../../../src/linalg/dense/householder-tridiagonal.ts";
+import { tridiagonalEigenvalues } from "../../../src/linalg/dense/tridiagonal-eigen.ts";
+import { sleb, uleb } from "../../../src/linalg/dense/wasm-assembler.ts";
+import { jacobi } from "../../helpers/jacobi.ts";
+import { assertTridiagonalReduction } from "../eigensolver-helpers.ts";
 
 const TOL = 1e-12;
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openSession, sharedFloat64, teamsAvailable, type TeamArg } from "../../src/linalg/row-team.ts";
-import { assembleModule, op } from "../../src/linalg/wasm-assembler.ts";
+import { openSession, sharedFloat64, teamsAvailable, type TeamArg } from "../../../src/linalg/dense/row-team.ts";
+import { assembleModule, op } from "../../../src/linalg/dense/wasm-assembler.ts";
 
 /** Marks rows [r0, r1) of `out` with `mark`, and counts visits (a self-contained kernel). */
 function markRows(out: Float64Array, visits: Float64Array, mark: number, r0: number, r1: number, first: number): void {

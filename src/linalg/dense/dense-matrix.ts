@@ -5,8 +5,8 @@
  * offers the few helpers that tests and benchmarks need. Plain loops, no blocking: these helpers
  * are for moderate n (a few hundred); the eigensolver itself does not use them.
  */
-import { InputError } from "../errors.ts";
-import type { HostRng } from "../engine/host-rng.ts";
+import { InputError } from "../../errors.ts";
+import type { HostRng } from "../../engine/host-rng.ts";
 
 export interface DenseMatrix {
   /** Number of rows = number of columns. */

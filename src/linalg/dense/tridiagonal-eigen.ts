@@ -114,6 +114,44 @@ function laev2(a: number, b: number, c: number): [number, number, number, number
   return [rt1, rt2, cs1, sn1];
 }
 
+/** (c, s, r) of the last `givens` call: one buffer, so the QL/QR inner loops allocate nothing. */
+const GIVENS = new Float64Array(3);
+
+/**
+ * The plane rotation that zeroes f against g (LAPACK dlartg, 3.10): c g + s f = r and
+ * -s g + c f = 0 with c >= 0 and r carrying the sign of g; scaled where g or f is outside
+ * [sqrt(safmin), sqrt(safmax / 2)] so that nothing overflows or underflows. Writes (c, s, r)
+ * into GIVENS.
+ */
+function givens(g: number, f: number): void {
+  if (f === 0) {
+    GIVENS[0] = 1;
+    GIVENS[1] = 0;
+    GIVENS[2] = g;
+  } else if (g === 0) {
+    GIVENS[0] = 0;
+    GIVENS[1] = f > 0 ? 1 : -1;
+    GIVENS[2] = Math.abs(f);
+  } else {
+    const g1 = Math.abs(g), f1 = Math.abs(f);
+    if (g1 > RTMIN && g1 < RTMAX && f1 > RTMIN && f1 < RTMAX) {
+      const dd = Math.sqrt(g * g + f * f);
+      const r = g > 0 ? dd : -dd;
+      GIVENS[0] = g1 / dd;
+      GIVENS[1] = f / r;
+      GIVENS[2] = r;
+    } else {
+      const u = Math.min(SAFMAX, Math.max(SAFMIN, g1, f1));
+      const gs = g / u, fs = f / u;
+      const dd = Math.sqrt(gs * gs + fs * fs);
+      const r = gs > 0 ? dd : -dd;
+      GIVENS[0] = Math.abs(gs) / dd;
+      GIVENS[1] = fs / r;
+      GIVENS[2] = r * u;
+    }
+  }
+}
+
 /** |r| with the sign of x (Fortran SIGN(r, x); -0 counts as positive). */
 function withSign(r: number, x: number): number {
   return x >= 0 ? Math.abs(r) : -Math.abs(r);
@@ -440,32 +478,10 @@ export function tridiagonalEigen(d: Float64Array, e: Float64Array, Z: Float64Arr
         for (let i = mm - 1; i >= l; i--) {
           const f = s * e[i];
           const b = c * e[i];
-          // dlartg(g, f) -> c, s, r with c g + s f = r, -s g + c f = 0.
-          if (f === 0) {
-            c = 1;
-            s = 0;
-            r = g;
-          } else if (g === 0) {
-            c = 0;
-            s = f > 0 ? 1 : -1;
-            r = Math.abs(f);
-          } else {
-            const g1 = Math.abs(g), f1 = Math.abs(f);
-            if (g1 > RTMIN && g1 < RTMAX && f1 > RTMIN && f1 < RTMAX) {
-              const dd = Math.sqrt(g * g + f * f);
-              c = g1 / dd;
-              r = g > 0 ? dd : -dd;
-              s = f / r;
-            } else {
-              const u = Math.min(SAFMAX, Math.max(SAFMIN, g1, f1));
-              const gs = g / u, fs = f / u;
-              const dd = Math.sqrt(gs * gs + fs * fs);
-              c = Math.abs(gs) / dd;
-              r = gs > 0 ? dd : -dd;
-              s = fs / r;
-              r *= u;
-            }
-          }
+          givens(g, f);
+          c = GIVENS[0];
+          s = GIVENS[1];
+          r = GIVENS[2];
           if (i !== mm - 1) e[i + 1] = r;
           g = d[i + 1] - p;
           r = (d[i] - g) * s + 2 * c * b;
@@ -517,31 +533,10 @@ export function tridiagonalEigen(d: Float64Array, e: Float64Array, Z: Float64Arr
         for (let i = mm; i <= l - 1; i++) {
           const f = s * e[i];
           const b = c * e[i];
-          if (f === 0) {
-            c = 1;
-            s = 0;
-            r = g;
-          } else if (g === 0) {
-            c = 0;
-            s = f > 0 ? 1 : -1;
-            r = Math.abs(f);
-          } else {
-            const g1 = Math.abs(g), f1 = Math.abs(f);
-            if (g1 > RTMIN && g1 < RTMAX && f1 > RTMIN && f1 < RTMAX) {
-              const dd = Math.sqrt(g * g + f * f);
-              c = g1 / dd;
-              r = g > 0 ? dd : -dd;
-              s = f / r;
-            } else {
-              const u = Math.min(SAFMAX, Math.max(SAFMIN, g1, f1));
-              const gs = g / u, fs = f / u;
-              const dd = Math.sqrt(gs * gs + fs * fs);
-              c = Math.abs(gs) / dd;
-              r = gs > 0 ? dd : -dd;
-              s = fs / r;
-              r *= u;
-            }
-          }
+          givens(g, f);
+          c = GIVENS[0];
+          s = GIVENS[1];
+          r = GIVENS[2];
           if (i !== mm) e[i - 1] = r;
           g = d[i] - p;
           r = (d[i + 1] - g) * s + 2 * c * b;

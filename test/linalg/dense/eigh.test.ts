@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { InputError } from "../../src/errors.ts";
-import { hostRng } from "../../src/engine/host-rng.ts";
+import { InputError } from "../../../src/errors.ts";
+import { hostRng } from "../../../src/engine/host-rng.ts";
 import {
   denseMatrix,
   diagonal,
@@ -11,13 +11,13 @@ import {
   randomOrthogonal,
   randomSymmetric,
   type DenseMatrix,
-} from "../../src/linalg/dense-matrix.ts";
-import { eigh, eigvalsh } from "../../src/linalg/eigh.ts";
-import { formQ, rowBase, tridiagonalize } from "../../src/linalg/householder-tridiagonal.ts";
-import { teamsAvailable } from "../../src/linalg/row-team.ts";
-import { tridiagonalEigen, tridiagonalEigenvalues } from "../../src/linalg/tridiagonal-eigen.ts";
-import { jacobi } from "../helpers/jacobi.ts";
-import { assertTridiagonalReduction } from "./eigensolver-helpers.ts";
+} from "../../../src/linalg/dense/dense-matrix.ts";
+import { eigh, eigvalsh } from "../../../src/linalg/dense/eigh.ts";
+import { formQ, rowBase, tridiagonalize } from "../../../src/linalg/dense/householder-tridiagonal.ts";
+import { teamsAvailable } from "../../../src/linalg/dense/row-team.ts";
+import { tridiagonalEigen, tridiagonalEigenvalues } from "../../../src/linalg/dense/tridiagonal-eigen.ts";
+import { jacobi } from "../../helpers/jacobi.ts";
+import { assertTridiagonalReduction } from "../eigensolver-helpers.ts";
 
 const TOL = 1e-12;
 
