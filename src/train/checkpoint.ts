@@ -168,7 +168,6 @@ export interface LoadedWeights {
  */
 export function loadModelWeights(path: string, model: Model): LoadedWeights {
   const bufferNames = new Set((model.buffers?.layout ?? []).map((b) => b.name));
-  const paramNames = new Set(model.layout.map((p) => p.name));
   const params = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
   const buffers = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
   const add = (name: string, dtype: string, shape: readonly number[], data: ArrayLike<number> | BigInt64Array | BigUint64Array, what: string, floats: string) => {
@@ -178,8 +177,7 @@ export function loadModelWeights(path: string, model: Model): LoadedWeights {
       buffers.set(name, { shape, data: data as ArrayLike<number> });
       return;
     }
-    // Names the model lacks are reported as unexpected by flattenParams, whatever their dtype.
-    if (!isFloat && paramNames.has(name)) throw new InputError(path, `${what} "${name}" has dtype ${dtype}; expected a float ${what} (${floats})`);
+    if (!isFloat) throw new InputError(path, `${what} "${name}" has dtype ${dtype}; expected a float ${what} (${floats})`);
     params.set(name, { shape, data: data as ArrayLike<number> });
   };
   if (path.toLowerCase().endsWith(".npz")) {

@@ -75,8 +75,12 @@ test("a weights file without the buffers, or with a misshapen one, is one InputE
     const p2 = join(tmp, "odd.safetensors");
     writeSafetensors(p2, odd);
     throwsInput(() => loadModelWeights(p2, parseModel(SPEC)), "odd.safetensors", '"bn1.running_var" has shape [3]');
-    // A model without buffers still rejects buffer tensors as unexpected.
-    throwsInput(() => loadModelWeights(weights, parseModel("mlp:192-3")), "unexpected tensors");
+    // A model without buffers refuses them: the integer one by its dtype, the others as unexpected.
+    throwsInput(() => loadModelWeights(weights, parseModel("mlp:192-3")), '"bn1.num_batches_tracked" has dtype I64');
+    const floats = new Map([...file.tensors].filter(([k]) => !k.endsWith("num_batches_tracked")));
+    const p3 = join(tmp, "floats.safetensors");
+    writeSafetensors(p3, floats);
+    throwsInput(() => loadModelWeights(p3, parseModel("mlp:192-3")), "unexpected tensors", "bn1.running_mean");
   });
 });
 
