@@ -10,17 +10,25 @@ import type { Model } from "../nn/model.ts";
 import { loadData } from "../data/spec.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { checkDataFitsModel } from "../curvature/problem.ts";
-import { loadWeights } from "../train/checkpoint.ts";
+import { loadModelWeights } from "../train/checkpoint.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
 
 export const MODEL_DATA_OPTIONS: OptionSpecs = {
-  model: { type: "string", help: "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias), cnn:lenet or onnx:FILE.onnx", meta: "SPEC" },
+  model: {
+    type: "string",
+    help:
+      "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias) | cnn:lenet[:in=1x28x28,classes=10] | " +
+      "resnet:20[:width=16,classes=10,in=3x32x32,bn=eval|batch] (PyHessian's CIFAR ResNet, depth 6n+2; BatchNorm running statistics (eval, default) or batch statistics) | " +
+      "vit:patch=4,dim=64,depth=2,heads=4[,mlp=128,pool=cls|mean,classes=10,in=3x32x32] | onnx:FILE.onnx",
+    meta: "SPEC",
+  },
   onnx: { type: "string", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
   data: { type: "string", help: "data spec: gmm:k=5,d=20 | mnist:n=10000 | cifar10:DIR[,n=N,split=test] | npy:X.npy,y.npy | npz:D.npz | csv:D.csv", meta: "SPEC" },
   loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
 };
 
 export interface Loaded {
+  /** The model; with --weights, bound to the buffers (BatchNorm running statistics) of the file. */
   readonly model: Model;
   readonly data: Dataset;
   readonly theta: Float64Array;
@@ -50,7 +58,8 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
   checkDataFitsModel(model, data);
   if (opts.weights !== undefined) {
     const path = resolveWeightsPath(String(opts.weights));
-    return { model, data, theta: loadWeights(path, model), weights: path };
+    const loaded = loadModelWeights(path, model);
+    return { model: loaded.model, data, theta: loaded.theta, weights: path };
   }
   // An imported model starts from the weights stored with it; the built-in ones from init(seed).
   const imported = model.spec.startsWith("onnx:");

@@ -6,6 +6,8 @@
  * full-batch loss on the train split every `--every N` steps (default: once per epoch, i.e. every
  * ceil(train examples / batch size) steps), recorded by landscape/tracking.ts into tracking.json
  * with its figure tracking.svg/png (lambda_max against the 2/lr stability threshold, trace).
+ * A model with BatchNorm in batch mode (resnet:...,bn=batch) is checkpointed with its running
+ * statistics re-estimated from the train split (withTrainedBuffers below).
  */
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
@@ -13,7 +15,12 @@ import { trainTestSplit } from "../data/split.ts";
 import { train, DEFAULT_TRAIN, type TrainMetrics, type TrainResult, type TrainSettings } from "../train/train.ts";
 import { parseOptimizer } from "../train/optimizers.ts";
 import { saveCheckpoint, type CheckpointMeta } from "../train/checkpoint.ts";
-import type { DTypeName } from "../engine/dtype.ts";
+import { toDType, type DTypeName } from "../engine/dtype.ts";
+import { numpy as np } from "../engine/jax.ts";
+import type { Model } from "../nn/model.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { updateBatchNormStatistics } from "../nn/batchnorm.ts";
+import { deviceBatches } from "../curvature/problem.ts";
 import type { LossName } from "../nn/loss.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
 import { loadModelDataWeights, MODEL_DATA_OPTIONS } from "./load.ts";
@@ -176,7 +183,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     const checkpointSettings: TrainCheckpointSettings = { ...result.settings, testFraction: fraction };
     const checkpointMetrics: TrainMetrics = result.final;
     saveCheckpoint(dir, {
-      model: loaded.model,
+      model: await withTrainedBuffers(loaded.model, result.theta, trainData, dtype, result.settings.batchSize),
       theta: result.theta,
       dataSpec: loaded.data.name,
       loss: opts.loss as LossName,
@@ -201,6 +208,23 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/**
+ * The model to checkpoint: with bn=batch, training ignored the running statistics, so they are
+ * re-estimated from the train split as PyTorch's update_bn does (nn/batchnorm.ts), in batches of
+ * the training batch size, for the checkpoint to serve model.eval() too. Other models as they are.
+ */
+async function withTrainedBuffers(model: Model, theta: ArrayLike<number>, data: Dataset, dtype: DTypeName, batchSize: number): Promise<Model> {
+  if (model.buffers?.batchNorm !== "batch") return model;
+  const batches = deviceBatches(model, data, dtype, batchSize);
+  const t = np.array(dtype === "float64" ? Float64Array.from(theta) : Float32Array.from(theta), { dtype: toDType(dtype) });
+  try {
+    return await updateBatchNormStatistics(model, t, batches.map((b) => b.x));
+  } finally {
+    t.dispose();
+    for (const b of batches) b.x.dispose(), b.targets.dispose(), b.labels.dispose();
+  }
 }
 
 function expectedSteps(n: number, opts: Record<string, unknown>): number {

@@ -1,7 +1,9 @@
 /**
  * Checkpoints: a folder with
  * - `model.safetensors`: one tensor per parameter block, named and shaped as the equivalent
- *   PyTorch module's `state_dict` (nn/model.ts), F32 or F64 as the run's dtype. PyTorch loads it
+ *   PyTorch module's `state_dict` (nn/model.ts), F32 or F64 as the run's dtype, and for models
+ *   with buffers (BatchNorm running statistics) the buffers the model is bound to, in the same
+ *   dtype except num_batches_tracked, I64 as in PyTorch. PyTorch loads it
  *   with `model.load_state_dict(safetensors.torch.load_file(path))`; and `loadWeights` reads
  *   files PyTorch wrote with `safetensors.torch.save_file(model.state_dict(), path)`.
  * - `checkpoint.json`: { format: "curvlab-checkpoint", version: 1, model (spec), data (spec),
@@ -21,6 +23,7 @@ import { encodeSafetensors, readSafetensors, type TensorInput } from "../data/sa
 import { readNpz } from "../data/npz.ts";
 import { flattenParams, unflattenParams } from "../tree/layout.ts";
 import type { Model } from "../nn/model.ts";
+import { isIntegerBuffer } from "../nn/batchnorm.ts";
 import { parseModel } from "../nn/spec.ts";
 import { LOSSES, type LossName } from "../nn/loss.ts";
 
@@ -70,10 +73,19 @@ export interface Checkpoint {
   readonly theta: Float64Array;
 }
 
-/** The parameters as named tensors in `dtype` (views or one copy of theta). */
+/** The parameters, then the buffers, as named tensors in `dtype` (views or one copy). */
 function tensorsOf(model: Model, theta: ArrayLike<number>, dtype: DTypeName): Map<string, TensorInput> {
-  const flat = dtype === "float64" ? Float64Array.from(theta) : Float32Array.from(theta);
-  return new Map([...unflattenParams(model.layout, flat)].map(([name, t]) => [name, { dtype: dtype === "float64" ? "F64" : "F32", shape: t.shape, data: t.data }]));
+  const typed = (v: ArrayLike<number>) => (dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v));
+  const st = dtype === "float64" ? "F64" : "F32";
+  const out = new Map<string, TensorInput>([...unflattenParams(model.layout, typed(theta))].map(([name, t]) => [name, { dtype: st, shape: t.shape, data: t.data }]));
+  if (model.buffers) {
+    for (const [name, t] of unflattenParams(model.buffers.layout, typed(model.buffers.values))) {
+      out.set(name, isIntegerBuffer(name)
+        ? { dtype: "I64", shape: t.shape, data: BigInt64Array.from(t.data, (v) => BigInt(Math.round(v))) }
+        : { dtype: st, shape: t.shape, data: t.data });
+    }
+  }
+  return out;
 }
 
 /** Writes `dir/model.safetensors` and `dir/checkpoint.json` (see the module comment). */
@@ -84,6 +96,10 @@ export function saveCheckpoint(dir: string, c: CheckpointInput): CheckpointMeta 
   }
   for (let i = 0; i < theta.length; i++) {
     if (!Number.isFinite(theta[i]!)) throw new InputError(dir, `checkpoint: parameter ${i} is not finite (${theta[i]})`);
+  }
+  const buffers = model.buffers?.values ?? new Float64Array(0);
+  for (let i = 0; i < buffers.length; i++) {
+    if (!Number.isFinite(buffers[i]!)) throw new InputError(dir, `checkpoint: buffer value ${i} is not finite (${buffers[i]})`);
   }
   const dtype: DTypeName = c.dtype ?? (theta instanceof Float64Array ? "float64" : "float32");
   if (dtype !== "float32" && dtype !== "float64") throw new InputError(dir, `checkpoint: dtype must be float32 or float64, got "${dtype}"`);
@@ -133,32 +149,52 @@ export function saveCheckpoint(dir: string, c: CheckpointInput): CheckpointMeta 
   return meta;
 }
 
+/** What a weights file holds for a model: its parameters, and the model bound to the file's buffers. */
+export interface LoadedWeights {
+  /** Flat parameters, length model.size. */
+  readonly theta: Float64Array;
+  /** The model bound to the buffers read from the file (the given model when it has none). */
+  readonly model: Model;
+}
+
 /**
- * Reads a file of named parameters into a flat vector for `model`: a .safetensors file, or a
- * NumPy .npz archive whose keys are the state_dict names (`np.savez(path, **{k: v.numpy() for k,
- * v in model.state_dict().items()})`). Tensors must match the model's layout exactly (names,
- * shapes; float dtypes: F16, BF16, F32, F64), else an InputError naming the file and the tensor
- * (missing, unexpected, misshapen, wrong dtype, non-finite).
+ * Reads a file of named tensors for `model`: a .safetensors file, or a NumPy .npz archive whose
+ * keys are the state_dict names (`np.savez(path, **{k: v.numpy() for k, v in
+ * model.state_dict().items()})`). The file must hold exactly the model's state_dict, as PyTorch's
+ * strict `load_state_dict` wants: every parameter (float dtypes: F16, BF16, F32, F64) and, for a
+ * model with buffers, every buffer (floats, or integers for num_batches_tracked); else an
+ * InputError naming the file and the tensor (missing, unexpected, misshapen, wrong dtype,
+ * non-finite).
  */
-export function loadWeights(path: string, model: Model): Float64Array {
-  const floats = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
-  if (path.toLowerCase().endsWith(".npz")) {
-    for (const [name, a] of readNpz(path)) {
-      if (!(a.data instanceof Float32Array || a.data instanceof Float64Array)) {
-        throw new InputError(path, `array "${name}" has dtype ${a.dtype}; expected a float array (f2, f4 or f8)`);
-      }
-      floats.set(name, { shape: a.shape, data: a.data });
+export function loadModelWeights(path: string, model: Model): LoadedWeights {
+  const bufferNames = new Set((model.buffers?.layout ?? []).map((b) => b.name));
+  const params = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
+  const buffers = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
+  const add = (name: string, dtype: string, shape: readonly number[], data: ArrayLike<number> | BigInt64Array | BigUint64Array, what: string, floats: string) => {
+    const isFloat = data instanceof Float32Array || data instanceof Float64Array;
+    if (bufferNames.has(name)) {
+      if (!isFloat && !isIntegerBuffer(name)) throw new InputError(path, `${what} "${name}" has dtype ${dtype}; expected a float buffer (${floats})`);
+      buffers.set(name, { shape, data: data as ArrayLike<number> });
+      return;
     }
+    if (!isFloat) throw new InputError(path, `${what} "${name}" has dtype ${dtype}; expected a float ${what} (${floats})`);
+    params.set(name, { shape, data: data as ArrayLike<number> });
+  };
+  if (path.toLowerCase().endsWith(".npz")) {
+    for (const [name, a] of readNpz(path)) add(name, a.dtype, a.shape, a.data as ArrayLike<number>, "array", "f2, f4 or f8");
   } else {
     const file = readSafetensors(path);
-    for (const [name, t] of file.tensors) {
-      if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
-        throw new InputError(path, `tensor "${name}" has dtype ${t.dtype}; expected a float tensor (F16, BF16, F32 or F64)`);
-      }
-      floats.set(name, { shape: t.shape, data: t.data });
-    }
+    for (const [name, t] of file.tensors) add(name, t.dtype, t.shape, t.data as ArrayLike<number>, "tensor", "F16, BF16, F32 or F64");
   }
-  return flattenParams(model.layout, floats, new Float64Array(model.size), path) as Float64Array;
+  const theta = flattenParams(model.layout, params, new Float64Array(model.size), path) as Float64Array;
+  if (!model.buffers || !model.withBuffers) return { theta, model };
+  const values = flattenParams(model.buffers.layout, buffers, new Float64Array(model.buffers.values.length), path) as Float64Array;
+  return { theta, model: model.withBuffers(values) };
+}
+
+/** The parameters of a weights file (loadModelWeights; the file's buffers are checked, then dropped). */
+export function loadWeights(path: string, model: Model): Float64Array {
+  return loadModelWeights(path, model).theta;
 }
 
 function readMeta(path: string): CheckpointMeta {
@@ -183,9 +219,9 @@ function readMeta(path: string): CheckpointMeta {
   return m as CheckpointMeta;
 }
 
-/** Reads a checkpoint folder: its metadata, the model it names, and the weights. */
+/** Reads a checkpoint folder: its metadata, the model it names (bound to the stored buffers), and the weights. */
 export function loadCheckpoint(dir: string): Checkpoint {
   const meta = readMeta(join(dir, META_FILE));
-  const model = parseModel(meta.model);
-  return { meta, model, theta: loadWeights(join(dir, WEIGHTS_FILE), model) };
+  const { theta, model } = loadModelWeights(join(dir, WEIGHTS_FILE), parseModel(meta.model));
+  return { meta, model, theta };
 }
