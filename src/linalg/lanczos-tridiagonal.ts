@@ -247,16 +247,26 @@ export interface GaussQuadrature {
   readonly weights: Float64Array;
 }
 
-/** The Gauss quadrature rule of tridiag(beta, alpha, beta) (Golub-Welsch). Inputs are not modified. */
-export function gaussQuadrature(alpha: ArrayLike<number>, beta: ArrayLike<number>): GaussQuadrature {
+/**
+ * Eigenvalues (ascending) and eigenvectors of tridiag(beta, alpha, beta) (alpha of length m, beta
+ * of m - 1): Z row-major m x m, column i for theta[i]. The inputs are not modified.
+ */
+export function tridiagonalEigenpairs(alpha: ArrayLike<number>, beta: ArrayLike<number>): { theta: Float64Array; Z: Float64Array } {
   const m = alpha.length;
-  if (beta.length !== Math.max(m - 1, 0)) throw new Error(`gaussQuadrature: expected ${m - 1} off-diagonal entries, got ${beta.length}`);
   const d = Float64Array.from(alpha);
   const e = Float64Array.from(beta);
   const Z = new Float64Array(m * m);
   for (let i = 0; i < m; i++) Z[i * m + i] = 1;
   tridiagonalEigen(d, e, Z);
+  return { theta: d, Z };
+}
+
+/** The Gauss quadrature rule of tridiag(beta, alpha, beta) (Golub-Welsch). Inputs are not modified. */
+export function gaussQuadrature(alpha: ArrayLike<number>, beta: ArrayLike<number>): GaussQuadrature {
+  const m = alpha.length;
+  if (beta.length !== Math.max(m - 1, 0)) throw new Error(`gaussQuadrature: expected ${m - 1} off-diagonal entries, got ${beta.length}`);
+  const { theta, Z } = tridiagonalEigenpairs(alpha, beta);
   const weights = new Float64Array(m);
   for (let i = 0; i < m; i++) weights[i] = Z[i] * Z[i];
-  return { nodes: d, weights };
+  return { nodes: theta, weights };
 }

@@ -76,10 +76,10 @@ import type { DTypeName } from "../engine/dtype.ts";
 import { InputError } from "../errors.ts";
 import { gaussianDirection, scale } from "../tree/vector.ts";
 import { DeviceBasis } from "./krylov-basis.ts";
-import { BREAKDOWN_FACTOR as BREAKDOWN, lanczosSteps, type LanczosStepState } from "./lanczos-tridiagonal.ts";
-import { unitRoundoff } from "./sampling.ts";
+import { BREAKDOWN_FACTOR as BREAKDOWN, lanczosSteps, tridiagonalEigenpairs, type LanczosStepState } from "./lanczos-tridiagonal.ts";
+import { checkSeed, unitRoundoff } from "./sampling.ts";
 import { applyRotations, tridiagonalEigen } from "./dense/tridiagonal-eigen.ts";
-import { orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
+import { checkPairCount, checkTolerance, orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
 
 /** Ritz values below this fraction of ||T|| are judged against it (see the stopping rule). */
 export const NEAR_ZERO = 1e-3;
@@ -168,20 +168,15 @@ export function lanczosDefaults(n: number, dtype: DTypeName, k = 6): { tol: numb
 
 function checkOptions(op: LinearOperator, opts: LanczosOptions): LanczosSettings {
   const n = op.size;
-  const k = opts.k ?? 6;
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new InputError("k", `expected an integer from 1 to ${n} (the operator's size), got ${k}`);
-  }
+  const k = checkPairCount(opts.k ?? 6, n);
   const which = parseWhich(opts.which ?? "largest");
   const defaults = lanczosDefaults(n, op.dtype, k);
-  const tol = opts.tol ?? defaults.tol;
-  if (!(tol > 0 && tol < 1)) throw new InputError("tol", `expected a number in (0, 1), got ${tol}`);
+  const tol = checkTolerance(opts.tol ?? defaults.tol);
   const maxSteps = opts.maxSteps ?? defaults.maxSteps;
   if (!Number.isInteger(maxSteps) || maxSteps < k || maxSteps > n) {
     throw new InputError("maxSteps", `expected an integer from k = ${k} to n = ${n}, got ${maxSteps}`);
   }
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new InputError("seed", `expected an integer, got ${seed}`);
+  const seed = checkSeed(opts.seed ?? 0);
   return {
     k,
     which,
@@ -213,17 +208,6 @@ export function ritzValues(alpha: readonly number[], beta: readonly number[], bL
   const residual = new Float64Array(m);
   for (let i = 0; i < m; i++) residual[i] = Math.abs(bLast * Z[i]);
   return { theta: d, residual };
-}
-
-/** Eigenvectors of tridiag(beta, alpha, beta): Z row-major m x m, column i for theta[i] ascending. */
-function ritzVectors(alpha: readonly number[], beta: readonly number[]): { theta: Float64Array; Z: Float64Array } {
-  const m = alpha.length;
-  const d = Float64Array.from(alpha);
-  const e = Float64Array.from(beta);
-  const Z = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) Z[i * m + i] = 1;
-  tridiagonalEigen(d, e, Z);
-  return { theta: d, Z };
 }
 
 /** One eigenpair kept across runs; `block` row `row` is its (device) Ritz vector. */
@@ -367,7 +351,7 @@ async function lanczosRun(
     const pairs = idx.map((i) => ({ value: o.theta[i], residual: o.residual[i], converged: o.residual[i] <= settings.tol * o.scale[i], scale: o.scale[i] }));
     let vectors: JaxArray | null = null;
     if (keepVectors && idx.length > 0) {
-      const { Z } = ritzVectors(alpha, beta.slice(0, alpha.length - 1));
+      const { Z } = tridiagonalEigenpairs(alpha, beta.slice(0, alpha.length - 1));
       const m = alpha.length;
       const S = new Float64Array((offset + m) * idx.length);
       for (let j = 0; j < m; j++) for (let c = 0; c < idx.length; c++) S[(offset + j) * idx.length + c] = Z[j * m + idx[c]];
