@@ -43,6 +43,20 @@ export interface Eigenpairs {
   readonly vectors?: readonly Float64Array[];
 }
 
+/** k, the number of eigenpairs asked for: an integer from 1 to n (the operator's size). */
+export function checkPairCount(k: number, n: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > n) {
+    throw new InputError("k", `expected an integer from 1 to ${n} (the operator's size), got ${k}`);
+  }
+  return k;
+}
+
+/** A relative tolerance in (0, 1). */
+export function checkTolerance(tol: number): number {
+  if (!(tol > 0 && tol < 1)) throw new InputError("tol", `expected a number in (0, 1), got ${tol}`);
+  return tol;
+}
+
 export function parseWhich(value: string, input = "which"): Which {
   if (!(WHICH as readonly string[]).includes(value)) {
     throw new InputError(input, `expected one of ${WHICH.join(", ")}, got "${value}"`);

@@ -16,73 +16,27 @@
  * per-coordinate standard errors (sample standard deviation / sqrt(m)).
  *
  * Defaults: 100 products (= probes), seed 0. Probe j depends only on (seed, j), so a longer run
- * extends a shorter one.
+ * extends a shorter one. Options, cost and journal: estimator.ts (the trace journals each probe's
+ * sample, the diagonal each probe's z * (A z)).
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
 import { dot } from "../tree/vector.ts";
-import {
-  checkFinite,
-  checkInteger,
-  checkOperator,
-  checkSeed,
-  probeSeeds,
-  probeVector,
-  readHost,
-  sampleStats,
-  secondsSince,
-} from "./sampling.ts";
-import { journaled, type Journal } from "./journal.ts";
+import { checkFinite, probeSeeds, probeVector, readHost, sampleStats } from "./sampling.ts";
+import { journaled } from "./journal.ts";
+import { ESTIMATOR_DEFAULTS, journaledVector, startEstimator, type DiagonalEstimate, type TraceEstimate, type TraceOptions } from "./estimator.ts";
 
-export interface TraceOptions {
-  /** Products to spend (default 100). */
-  readonly matvecs?: number;
-  /** Seed of the probes (default 0). */
-  readonly seed?: number;
-  /** Called after each product with (products done, products planned). */
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Hutchinson's trace saves each probe's sample here and takes saved ones back (resumable runs). */
-  readonly journal?: Journal;
-}
+export type { DiagonalEstimate, TraceEstimate, TraceOptions } from "./estimator.ts";
 
-export interface TraceEstimate {
-  readonly method: string;
-  readonly size: number;
-  readonly estimate: number;
-  /** Estimated standard deviation of `estimate` (see each method); null when it cannot be formed. */
-  readonly standardError: number | null;
-  /** The samples behind the standard error (per-probe values; see each method). */
-  readonly samples: readonly number[];
-  readonly matvecs: number;
-  readonly seconds: number;
-  readonly settings: Readonly<Record<string, number | string>>;
-}
-
-export interface DiagonalEstimate {
-  readonly method: string;
-  readonly size: number;
-  readonly diagonal: readonly number[];
-  /** Per-coordinate standard errors (see each method); null when not available. */
-  readonly standardErrors: readonly number[] | null;
-  /** Sum of the diagonal (a trace estimate from the same products). */
-  readonly sum: number;
-  readonly matvecs: number;
-  readonly seconds: number;
-  readonly settings: Readonly<Record<string, number | string>>;
-}
-
-export const HUTCHINSON_DEFAULTS = { matvecs: 100, seed: 0 } as const;
+export const HUTCHINSON_DEFAULTS = ESTIMATOR_DEFAULTS;
 
 export async function hutchinsonTrace(op: LinearOperator, opts: TraceOptions = {}): Promise<TraceEstimate> {
-  checkOperator(op);
-  const m = checkInteger("matvecs", opts.matvecs ?? HUTCHINSON_DEFAULTS.matvecs, 1);
-  const seed = checkSeed(opts.seed ?? HUTCHINSON_DEFAULTS.seed);
-  const t0 = performance.now();
-  const before = op.matvecs;
+  const run = startEstimator(op, opts, 1);
+  const { m, seed } = run;
   const seeds = probeSeeds(seed, m);
   const samples: number[] = [];
   for (let j = 0; j < m; j++) {
-    const s = await journaled(opts.journal, `hutchinson-probe-${j}`, async () => {
+    const s = await journaled(run.journal, `hutchinson-probe-${j}`, async () => {
       const z = probeVector("rademacher", seeds[j], op.size, op.dtype);
       const az = op.matvec(z);
       const value = await dot(z, az);
@@ -92,7 +46,7 @@ export async function hutchinsonTrace(op: LinearOperator, opts: TraceOptions = {
     });
     checkFinite([s], "hutchinson");
     samples.push(s);
-    opts.onProgress?.(j + 1, m);
+    run.tick();
   }
   const stats = sampleStats(samples);
   return {
@@ -101,18 +55,14 @@ export async function hutchinsonTrace(op: LinearOperator, opts: TraceOptions = {
     estimate: stats.mean,
     standardError: stats.standardError,
     samples,
-    matvecs: op.matvecs - before,
-    seconds: secondsSince(t0),
+    ...run.cost(),
     settings: { matvecs: m, probes: m, seed, probe: "rademacher" },
   };
 }
 
 export async function hutchinsonDiagonal(op: LinearOperator, opts: TraceOptions = {}): Promise<DiagonalEstimate> {
-  checkOperator(op);
-  const m = checkInteger("matvecs", opts.matvecs ?? HUTCHINSON_DEFAULTS.matvecs, 1);
-  const seed = checkSeed(opts.seed ?? HUTCHINSON_DEFAULTS.seed);
-  const t0 = performance.now();
-  const before = op.matvecs;
+  const run = startEstimator(op, opts, 1);
+  const { m, seed } = run;
   const seeds = probeSeeds(seed, m);
   // Running sums of x_j = z_j * (A z_j) and x_j^2 on the device. Centered at the first sample
   // (shifted data) so that the variance does not cancel catastrophically in float32.
@@ -121,8 +71,10 @@ export async function hutchinsonDiagonal(op: LinearOperator, opts: TraceOptions 
   let sumSq: JaxArray | null = null;
   try {
     for (let j = 0; j < m; j++) {
-      const z = probeVector("rademacher", seeds[j], op.size, op.dtype);
-      const x = op.matvec(z).mul(z);
+      const x = await journaledVector(run.journal, `hutchinson-diagonal-probe-${j}`, op, () => {
+        const z = probeVector("rademacher", seeds[j], op.size, op.dtype);
+        return op.matvec(z).mul(z);
+      });
       if (!shift) {
         shift = x;
         sum = np.zerosLike(shift.ref);
@@ -133,7 +85,7 @@ export async function hutchinsonDiagonal(op: LinearOperator, opts: TraceOptions 
         sumSq = sumSq!.add(d.ref.mul(d));
       }
       await sumSq!.blockUntilReady();
-      opts.onProgress?.(j + 1, m);
+      run.tick();
     }
     const mean = sum!.ref.div(np.array(m, { dtype: sum!.dtype })).add(shift!.ref);
     const [diag, sums, sq] = await Promise.all([readHost(mean), readHost(sum!), readHost(sumSq!)]);
@@ -152,8 +104,7 @@ export async function hutchinsonDiagonal(op: LinearOperator, opts: TraceOptions 
       diagonal: Array.from(diag),
       standardErrors,
       sum: diag.reduce((s, v) => s + v, 0),
-      matvecs: op.matvecs - before,
-      seconds: secondsSince(t0),
+      ...run.cost(),
       settings: { matvecs: m, probes: m, seed, probe: "rademacher" },
     };
   } finally {

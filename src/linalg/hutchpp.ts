@@ -18,45 +18,31 @@
  * sketch's products for the dropped directions are not spent: the result reports the products
  * actually used. k is capped at n (then Q spans everything and the probes see ~0).
  *
- * Defaults: 100 products, seed 0, Rademacher vectors everywhere (as in the paper).
+ * Defaults: 100 products, seed 0, Rademacher vectors everywhere (as in the paper). Options, cost
+ * and journal: estimator.ts (the journal keeps the products A S and A Q, and each probe's sample).
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { numpy as np } from "../engine/jax.ts";
 import { dot } from "../tree/vector.ts";
 import { qrRows } from "./device-qr.ts";
-import type { TraceEstimate, TraceOptions } from "./hutchinson.ts";
-import {
-  applyToRows,
-  checkFinite,
-  checkInteger,
-  checkOperator,
-  checkSeed,
-  probeSeeds,
-  probeVector,
-  rademacherRows,
-  readHost,
-  sampleStats,
-  secondsSince,
-} from "./sampling.ts";
+import { ESTIMATOR_DEFAULTS, journaledRows, startEstimator, type TraceEstimate, type TraceOptions } from "./estimator.ts";
+import { journaled } from "./journal.ts";
+import { checkFinite, probeSeeds, probeVector, rademacherRows, readHost, sampleStats } from "./sampling.ts";
 
-export const HUTCHPP_DEFAULTS = { matvecs: 100, seed: 0 } as const;
+export const HUTCHPP_DEFAULTS = ESTIMATOR_DEFAULTS;
 
 export async function hutchppTrace(op: LinearOperator, opts: TraceOptions = {}): Promise<TraceEstimate> {
-  checkOperator(op);
-  const m = checkInteger("matvecs", opts.matvecs ?? HUTCHPP_DEFAULTS.matvecs, 3);
-  const seed = checkSeed(opts.seed ?? HUTCHPP_DEFAULTS.seed);
+  const run = startEstimator(op, opts, 3);
+  const { m, seed, journal } = run;
   const n = op.size;
   const k = Math.min(Math.floor(m / 3), n);
   const g = m - 2 * k;
-  const t0 = performance.now();
-  const before = op.matvecs;
-  let done = 0;
-  const tick = () => opts.onProgress?.(++done, m);
+  const tick = () => run.tick();
   // Stream: the sketch's key first, then one key per probe.
   const [sketchSeed, ...seeds] = probeSeeds(seed, 1 + g);
 
   const S = rademacherRows(sketchSeed, k, n, op.dtype);
-  const Y = await applyToRows(op, S, tick);
+  const Y = await journaledRows(op, S, journal, "hutchpp-sketch", tick);
   S.dispose();
   const qr = await qrRows(Y, op.dtype);
   Y.dispose();
@@ -65,18 +51,21 @@ export async function hutchppTrace(op: LinearOperator, opts: TraceOptions = {}):
   const samples: number[] = [];
   try {
     if (Q) {
-      const Z = await applyToRows(op, Q, tick);
+      const Z = await journaledRows(op, Q, journal, "hutchpp-range", tick);
       [deflated] = await readHost(Q.ref.mul(Z).sum().reshape([1]));
       checkFinite([deflated], "hutch++");
     }
-    done = k + k; // dropped sketch directions cost nothing
+    run.setDone(k + k); // dropped sketch directions cost nothing
     for (let j = 0; j < g; j++) {
-      let u = probeVector("rademacher", seeds[j], n, op.dtype);
-      if (Q) u = u.sub(np.matmul(np.matmul(Q.ref, u.ref), Q.ref));
-      const au = op.matvec(u);
-      const s = await dot(u, au);
-      u.dispose();
-      au.dispose();
+      const s = await journaled(journal, `hutchpp-probe-${j}`, async () => {
+        let u = probeVector("rademacher", seeds[j], n, op.dtype);
+        if (Q) u = u.sub(np.matmul(np.matmul(Q.ref, u.ref), Q.ref));
+        const au = op.matvec(u);
+        const value = await dot(u, au);
+        u.dispose();
+        au.dispose();
+        return value;
+      });
       checkFinite([s], "hutch++");
       samples.push(s);
       tick();
@@ -91,8 +80,7 @@ export async function hutchppTrace(op: LinearOperator, opts: TraceOptions = {}):
     estimate: deflated + (g > 0 ? stats.mean : 0),
     standardError: g > 0 ? stats.standardError : null,
     samples,
-    matvecs: op.matvecs - before,
-    seconds: secondsSince(t0),
+    ...run.cost(),
     settings: { matvecs: m, seed, sketch: k, rank: qr.rank, probes: g, probe: "rademacher" },
   };
 }

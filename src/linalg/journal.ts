@@ -1,7 +1,9 @@
 /**
  * A journal lets a long computation be stopped and resumed: algorithms save each finished unit
- * of work (a probe of SLQ or Hutchinson, a block of Lanczos steps) under a key, and on a re-run
- * take it back instead of recomputing it. Algorithms see only this interface; where it is kept
+ * of work (a probe's quadrature rule in SLQ, a probe's sample in Hutchinson's trace, a product in
+ * Hutchinson's diagonal, Hutch++, XTrace and XDiag: estimator.ts) under a key, and on a re-run
+ * take it back instead of recomputing it. Lanczos eigenpairs and power iteration journal nothing
+ * inside a run (their state is the whole basis); the CLI journals their finished result. Algorithms see only this interface; where it is kept
  * (a run directory on disk, memory in tests) is the caller's business. A resumed run gives the
  * same numbers as an uninterrupted one: every unit is a deterministic function of its seed.
  */

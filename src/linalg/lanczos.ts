@@ -3,11 +3,11 @@
  * reorthogonalization (Lanczos 1950; Golub & Van Loan, "Matrix Computations", 4th ed., 10.1 and
  * 10.3.1; Parlett, "The Symmetric Eigenvalue Problem", ch. 13).
  *
- * Step j: w = A q_j; the three-term step w -= alpha_j q_j + beta_{j-1} q_{j-1}; then one
- * classical Gram-Schmidt pass against ALL previous vectors (stacked on the device,
- * krylov-basis.ts), repeated when it removed more than half of w (the DGKS test of Daniel,
- * Gragg, Kaufman & Stewart 1976, as in ARPACK: "twice is enough", and the second time is only
- * needed after cancellation; measured on the Hessians and synthetic operators of the tests, the
+ * Step j (the recurrence of lanczos-tridiagonal.ts, shared with SLQ): w = A q_j; the three-term
+ * step w -= alpha_j q_j + beta_{j-1} q_{j-1}; then one classical Gram-Schmidt pass against ALL
+ * previous vectors (stacked on the device, krylov-basis.ts), repeated when it removed more than
+ * half of w (the DGKS test of Daniel, Gragg, Kaufman & Stewart 1976, as in ARPACK: "twice is
+ * enough", and the second time is only needed after cancellation; measured on the Hessians and synthetic operators of the tests, the
  * basis stays orthonormal to 6e-15 in float64 and the second pass never triggers); beta_j = ||w||,
  * q_{j+1} = w / beta_j. The tridiagonal T_m = V_m^T A V_m stays on the host, the basis V_m on the
  * device. The Ritz values theta_i (eigenvalues of T_m) and the last components s_mi of T_m's
@@ -76,9 +76,10 @@ import type { DTypeName } from "../engine/dtype.ts";
 import { InputError } from "../errors.ts";
 import { gaussianDirection, scale } from "../tree/vector.ts";
 import { DeviceBasis } from "./krylov-basis.ts";
-import { unitRoundoff } from "./sampling.ts";
+import { BREAKDOWN_FACTOR as BREAKDOWN, lanczosSteps, tridiagonalEigenpairs, type LanczosStepState } from "./lanczos-tridiagonal.ts";
+import { checkSeed, unitRoundoff } from "./sampling.ts";
 import { applyRotations, tridiagonalEigen } from "./dense/tridiagonal-eigen.ts";
-import { orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
+import { checkPairCount, checkTolerance, orderIndices, parseWhich, priority, withVectors, type Eigenpairs, type Which } from "./eigenpairs.ts";
 
 /** Ritz values below this fraction of ||T|| are judged against it (see the stopping rule). */
 export const NEAR_ZERO = 1e-3;
@@ -90,8 +91,6 @@ export const NEAR_ZERO = 1e-3;
 const CHECK_EVERY_STEP = 64;
 /** Probability, per end of the spectrum, that a confirmation run misses an eigenvalue (confirmVerdict). */
 export const CONFIRM_RISK = 1e-4;
-/** beta_j <= BREAKDOWN unit roundoffs of ||T|| means an invariant subspace. */
-const BREAKDOWN = 100;
 
 export interface LanczosProgress {
   /** 1 for the main run, 2... for confirmation runs. */
@@ -169,20 +168,15 @@ export function lanczosDefaults(n: number, dtype: DTypeName, k = 6): { tol: numb
 
 function checkOptions(op: LinearOperator, opts: LanczosOptions): LanczosSettings {
   const n = op.size;
-  const k = opts.k ?? 6;
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new InputError("k", `expected an integer from 1 to ${n} (the operator's size), got ${k}`);
-  }
+  const k = checkPairCount(opts.k ?? 6, n);
   const which = parseWhich(opts.which ?? "largest");
   const defaults = lanczosDefaults(n, op.dtype, k);
-  const tol = opts.tol ?? defaults.tol;
-  if (!(tol > 0 && tol < 1)) throw new InputError("tol", `expected a number in (0, 1), got ${tol}`);
+  const tol = checkTolerance(opts.tol ?? defaults.tol);
   const maxSteps = opts.maxSteps ?? defaults.maxSteps;
   if (!Number.isInteger(maxSteps) || maxSteps < k || maxSteps > n) {
     throw new InputError("maxSteps", `expected an integer from k = ${k} to n = ${n}, got ${maxSteps}`);
   }
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new InputError("seed", `expected an integer, got ${seed}`);
+  const seed = checkSeed(opts.seed ?? 0);
   return {
     k,
     which,
@@ -214,17 +208,6 @@ export function ritzValues(alpha: readonly number[], beta: readonly number[], bL
   const residual = new Float64Array(m);
   for (let i = 0; i < m; i++) residual[i] = Math.abs(bLast * Z[i]);
   return { theta: d, residual };
-}
-
-/** Eigenvectors of tridiag(beta, alpha, beta): Z row-major m x m, column i for theta[i] ascending. */
-function ritzVectors(alpha: readonly number[], beta: readonly number[]): { theta: Float64Array; Z: Float64Array } {
-  const m = alpha.length;
-  const d = Float64Array.from(alpha);
-  const e = Float64Array.from(beta);
-  const Z = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) Z[i * m + i] = 1;
-  tridiagonalEigen(d, e, Z);
-  return { theta: d, Z };
 }
 
 /** One eigenpair kept across runs; `block` row `row` is its (device) Ritz vector. */
@@ -321,60 +304,18 @@ async function lanczosRun(
   const { op, settings } = ctx;
   const n = op.size;
   const dtype = op.dtype;
-  const u = unitRoundoff(dtype);
   const basis = new DeviceBasis(n, dtype);
-  for (const B of ctx.locked) basis.pushBlock(B);
-  const offset = basis.count;
-  const maxSteps = Math.min(settings.maxSteps, n - offset);
-  const alpha: number[] = [];
-  const beta: number[] = [];
-  let restarts = 0;
-  let secondPasses = 0;
-  let normT = 0;
-  let state: RitzState | null = null;
-  let take = 0;
-  let convergedCount = 0;
-  let done = false;
-  let q: JaxArray | null = maxSteps > 0 ? await freshVector(basis, ctx.seeds, n, dtype) : null;
-  let prev: JaxArray | null = null; // q_{j-1}, absent after a restart
-  let w: JaxArray | null = null;
   try {
-    while (q) {
-      const j = alpha.length;
-      basis.push(q);
-      w = op.matvec(q);
-      // The three-term step, w - alpha q_j - beta_{j-1} q_{j-1}, then one Gram-Schmidt pass
-      // against the whole basis, which only has rounding-level components left to remove.
-      const alphaLocal = w.ref.mul(q.ref).sum();
-      w = w.sub(q.ref.mul(alphaLocal.ref));
-      if (prev) w = w.sub(scale(beta[j - 1], prev));
-      const before = w.ref.mul(w.ref).sum();
-      const pass1 = basis.orthogonalize(w, { passes: 1, last: true });
-      w = pass1.w;
-      let host = await np.stack([alphaLocal.add(pass1.last!), before, w.ref.mul(w.ref).sum()]).data();
-      let a = Number(host[0]);
-      let b2 = Number(host[2]);
-      if (b2 < 0.5 * Number(host[1])) {
-        // The pass removed more than half the vector (DGKS test, ||w'|| < ||w|| / sqrt 2):
-        // what is left may carry rounding from the cancellation; a second pass removes it.
-        const pass2 = basis.orthogonalize(w, { passes: 1, last: true });
-        w = pass2.w;
-        host = await np.stack([pass2.last!, w.ref.mul(w.ref).sum()]).data();
-        a += Number(host[0]);
-        b2 = Number(host[1]);
-        secondPasses++;
-      }
-      prev?.dispose();
-      prev = q;
-      q = null;
-      const b = Math.sqrt(b2);
-      if (!Number.isFinite(a) || !Number.isFinite(b)) {
-        throw new Error(`lanczos: the operator returned non-finite values at step ${j + 1} (alpha ${a}, beta ${b})`);
-      }
-      alpha.push(a);
-      normT = Math.max(normT, Math.abs(a) + b + (j > 0 ? beta[j - 1] : 0));
+    for (const B of ctx.locked) basis.pushBlock(B);
+    const offset = basis.count;
+    const maxSteps = Math.min(settings.maxSteps, n - offset);
+    let state = null as RitzState | null;
+    let take = 0;
+    let convergedCount = 0;
+    let done = false;
+    const q = maxSteps > 0 ? await freshVector(basis, ctx.seeds, n, dtype) : null;
+    const afterStep = ({ alpha, beta, b, breakdown }: LanczosStepState): boolean => {
       const m = alpha.length;
-      const breakdown = b <= BREAKDOWN * u * Math.max(normT, ctx.normA);
       if (m <= CHECK_EVERY_STEP || m % Math.ceil(m / CHECK_EVERY_STEP) === 0 || m >= maxSteps || breakdown) {
         const { theta, residual } = ritzValues(alpha, beta, b);
         const order = orderIndices(theta, settings.which);
@@ -395,42 +336,29 @@ async function lanczosRun(
         converged: convergedCount,
         seconds: (performance.now() - ctx.t0) / 1000,
       });
-      if (done || m >= maxSteps) break;
-      if (breakdown) {
-        // Invariant subspace: T splits here; carry on from a new direction.
-        beta.push(0);
-        restarts++;
-        prev.dispose();
-        prev = null;
-        q = await freshVector(basis, ctx.seeds, n, dtype);
-        if (!q) {
-          // The basis spans the space: every Ritz pair is exact.
-          done = true;
-          break;
-        }
-      } else {
-        beta.push(b);
-        q = scale(1 / b, w);
-      }
-      w.dispose();
-      w = null;
-    }
+      return done;
+    };
+    // The recurrence (lanczos-tridiagonal.ts): DGKS second passes, and a new random direction
+    // after an invariant subspace.
+    const t = q
+      ? await lanczosSteps(op, basis, q, { maxSteps, dgks: true, normA: ctx.normA, restart: () => freshVector(basis, ctx.seeds, n, dtype), afterStep })
+      : { alpha: [], beta: [], restarts: 0, secondPasses: 0, exhausted: false };
+    // The basis spans the space: every Ritz pair is exact.
+    if (t.exhausted) done = true;
+    const { alpha, beta } = t;
     const o = state!;
     const idx = o.order.slice(0, take);
     const pairs = idx.map((i) => ({ value: o.theta[i], residual: o.residual[i], converged: o.residual[i] <= settings.tol * o.scale[i], scale: o.scale[i] }));
     let vectors: JaxArray | null = null;
     if (keepVectors && idx.length > 0) {
-      const { Z } = ritzVectors(alpha, beta.slice(0, alpha.length - 1));
+      const { Z } = tridiagonalEigenpairs(alpha, beta.slice(0, alpha.length - 1));
       const m = alpha.length;
       const S = new Float64Array((offset + m) * idx.length);
       for (let j = 0; j < m; j++) for (let c = 0; c < idx.length; c++) S[(offset + j) * idx.length + c] = Z[j * m + idx[c]];
       vectors = basis.combine(S, idx.length, offset);
     }
-    return { steps: alpha.length, restarts, secondPasses, done, pairs, vectors, norm: o.norm };
+    return { steps: alpha.length, restarts: t.restarts, secondPasses: t.secondPasses, done, pairs, vectors, norm: o.norm };
   } finally {
-    q?.dispose();
-    w?.dispose();
-    prev?.dispose();
     basis.dispose();
   }
 }

@@ -33,7 +33,8 @@ import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import { InputError } from "../errors.ts";
 import { gaussianDirection } from "../tree/vector.ts";
-import { orderIndices, withVectors, type Eigenpairs } from "./eigenpairs.ts";
+import { checkPairCount, checkTolerance, orderIndices, withVectors, type Eigenpairs } from "./eigenpairs.ts";
+import { checkSeed } from "./sampling.ts";
 
 /** PyHessian's guard in the relative change: |theta - prev| / (|prev| + GUARD). */
 export const PYHESSIAN_GUARD = 1e-6;
@@ -77,16 +78,11 @@ export interface PowerIterationResult extends Eigenpairs {
 
 function checkOptions(op: LinearOperator, opts: PowerIterationOptions): PowerIterationSettings {
   const n = op.size;
-  const k = opts.k ?? 1;
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new InputError("k", `expected an integer from 1 to ${n} (the operator's size), got ${k}`);
-  }
-  const tol = opts.tol ?? 1e-3;
-  if (!(tol > 0 && tol < 1)) throw new InputError("tol", `expected a number in (0, 1), got ${tol}`);
+  const k = checkPairCount(opts.k ?? 1, n);
+  const tol = checkTolerance(opts.tol ?? 1e-3);
   const maxIter = opts.maxIter ?? 100;
   if (!Number.isInteger(maxIter) || maxIter < 2) throw new InputError("maxIter", `expected an integer >= 2, got ${maxIter}`);
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new InputError("seed", `expected an integer, got ${seed}`);
+  const seed = checkSeed(opts.seed ?? 0);
   return { k, tol, maxIter, seed, guard: PYHESSIAN_GUARD, start: "standard Gaussian vectors from device keys drawn from hostRng(seed)" };
 }
 

@@ -28,28 +28,17 @@
  * whose remainder after orthogonalization falls below 4 unit roundoffs of its norm is dropped;
  * then Q spans the range of A, so tr(A) = tr(Q^T A Q) and diag(A) = diag(Q Q^T A) up to
  * rounding: that is returned, with standard error 0 and `rank` < k in the settings.
- * k is capped at n. Defaults: 100 products, seed 0.
+ * k is capped at n. Defaults: 100 products, seed 0. Options, cost and journal: estimator.ts (the
+ * journal keeps the products A Omega and A Q).
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
 import { InputError } from "../errors.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import { qrRows } from "./device-qr.ts";
-import type { DiagonalEstimate, TraceEstimate, TraceOptions } from "./hutchinson.ts";
-import {
-  applyToRows,
-  checkFinite,
-  checkInteger,
-  checkOperator,
-  checkSeed,
-  hostMatrix,
-  probeSeeds,
-  rademacherRows,
-  readHost,
-  sampleStats,
-  secondsSince,
-  sphereRows,
-} from "./sampling.ts";
+import { ESTIMATOR_DEFAULTS, journaledRows, startEstimator, type DiagonalEstimate, type TraceEstimate, type TraceOptions } from "./estimator.ts";
+import type { Journal } from "./journal.ts";
+import { checkFinite, hostMatrix, probeSeeds, rademacherRows, readHost, sampleStats, sphereRows } from "./sampling.ts";
 
 export type XTraceProbe = "sphere" | "rademacher";
 export interface XTraceOptions extends TraceOptions {
@@ -57,7 +46,7 @@ export interface XTraceOptions extends TraceOptions {
   readonly probe?: XTraceProbe;
 }
 
-export const XTRACE_DEFAULTS = { matvecs: 100, seed: 0, probe: "sphere" } as const;
+export const XTRACE_DEFAULTS = { ...ESTIMATOR_DEFAULTS, probe: "sphere" } as const;
 /** Drop a sketch vector only when its remainder is at the rounding level (see head comment). */
 const DEPENDENCE = 4;
 
@@ -71,12 +60,13 @@ interface Sketch {
   readonly rank: number;
 }
 
-async function sketch(op: LinearOperator, omega: JaxArray, tick: () => void): Promise<Sketch> {
+/** The sketch of the test vectors omega (rows; kept): its products journaled under `key`-sketch-i and `key`-range-i. */
+async function sketch(op: LinearOperator, omega: JaxArray, tick: () => void, journal: Journal | undefined, key: string): Promise<Sketch> {
   const k = omega.shape[0];
-  const Y = await applyToRows(op, omega, tick);
+  const Y = await journaledRows(op, omega, journal, `${key}-sketch`, tick);
   const qr = await qrRows(Y, op.dtype, DEPENDENCE);
   Y.dispose();
-  const Z = qr.Q ? await applyToRows(op, qr.Q, tick) : null;
+  const Z = qr.Q ? await journaledRows(op, qr.Q, journal, `${key}-range`, tick) : null;
   return { k, omega, Q: qr.Q, Z, R: qr.R, rank: qr.rank };
 }
 
@@ -114,18 +104,14 @@ function checkProbe(probe: string): XTraceProbe {
 }
 
 export async function xtrace(op: LinearOperator, opts: XTraceOptions = {}): Promise<TraceEstimate> {
-  checkOperator(op);
-  const m = checkInteger("matvecs", opts.matvecs ?? XTRACE_DEFAULTS.matvecs, 2);
-  const seed = checkSeed(opts.seed ?? XTRACE_DEFAULTS.seed);
+  const run = startEstimator(op, opts, 2);
+  const { m, seed } = run;
   const probe = checkProbe(opts.probe ?? XTRACE_DEFAULTS.probe);
   const n = op.size;
   const k = Math.min(Math.floor(m / 2), n);
-  const t0 = performance.now();
-  const before = op.matvecs;
-  let done = 0;
   const [key] = probeSeeds(seed, 1);
   const omega = probe === "sphere" ? sphereRows(key, k, n, op.dtype) : rademacherRows(key, k, n, op.dtype);
-  const sk = await sketch(op, omega, () => opts.onProgress?.(++done, 2 * k));
+  const sk = await sketch(op, omega, () => run.tick(2 * k), run.journal, "xtrace");
   let ests: number[];
   try {
     ests = sk.rank < k ? await rankDeficientTrace(sk) : await xtraceEstimates(sk, n, probe === "sphere");
@@ -140,8 +126,7 @@ export async function xtrace(op: LinearOperator, opts: XTraceOptions = {}): Prom
     estimate: stats.mean,
     standardError: sk.rank < k ? 0 : stats.standardError,
     samples: ests,
-    matvecs: op.matvecs - before,
-    seconds: secondsSince(t0),
+    ...run.cost(),
     settings: { matvecs: m, seed, probe, testVectors: k, rank: sk.rank, normalization: probe === "sphere" ? "improved" : "none" },
   };
 }
@@ -188,16 +173,12 @@ async function xtraceEstimates(sk: Sketch, n: number, improved: boolean): Promis
 }
 
 export async function xdiag(op: LinearOperator, opts: TraceOptions = {}): Promise<DiagonalEstimate> {
-  checkOperator(op);
-  const m = checkInteger("matvecs", opts.matvecs ?? XTRACE_DEFAULTS.matvecs, 2);
-  const seed = checkSeed(opts.seed ?? XTRACE_DEFAULTS.seed);
+  const run = startEstimator(op, opts, 2);
+  const { m, seed } = run;
   const n = op.size;
   const k = Math.min(Math.floor(m / 2), n);
-  const t0 = performance.now();
-  const before = op.matvecs;
-  let done = 0;
   const [key] = probeSeeds(seed, 1);
-  const sk = await sketch(op, rademacherRows(key, k, n, op.dtype), () => opts.onProgress?.(++done, 2 * k));
+  const sk = await sketch(op, rademacherRows(key, k, n, op.dtype), () => run.tick(2 * k), run.journal, "xdiag");
   let diag: Float64Array, se: Float64Array | null;
   try {
     ({ diag, se } = await xdiagEstimate(sk, n, op.dtype));
@@ -211,8 +192,7 @@ export async function xdiag(op: LinearOperator, opts: TraceOptions = {}): Promis
     diagonal: Array.from(diag),
     standardErrors: se ? Array.from(se) : null,
     sum: diag.reduce((s, v) => s + v, 0),
-    matvecs: op.matvecs - before,
-    seconds: secondsSince(t0),
+    ...run.cost(),
     settings: { matvecs: m, seed, probe: "rademacher", testVectors: k, rank: sk.rank },
   };
 }

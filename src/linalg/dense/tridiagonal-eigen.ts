@@ -41,6 +41,52 @@ function scale(x: Float64Array, from: number, to: number, f: number): void {
   for (let i = from; i < to; i++) x[i] *= f;
 }
 
+/**
+ * The end m of the unreduced block that starts at l1 (label 10 of dsterf and dsteqr): the first
+ * m with |e_m| <= eps sqrt|d_m| sqrt|d_m+1| (set to 0 there), or n - 1. Also zeroes e[l1 - 1],
+ * the split that ended the previous block.
+ */
+function blockEnd(d: Float64Array, e: Float64Array, l1: number): number {
+  const n = d.length;
+  if (l1 > 0) e[l1 - 1] = 0;
+  let m = l1;
+  for (; m < n - 1; m++) {
+    const tst = Math.abs(e[m]);
+    if (tst === 0) break;
+    if (tst <= Math.sqrt(Math.abs(d[m])) * Math.sqrt(Math.abs(d[m + 1])) * EPS) {
+      e[m] = 0;
+      break;
+    }
+  }
+  return m;
+}
+
+/**
+ * Scales the block d[l..lend], e[l..lend-1] into [SSFMIN, SSFMAX] when its largest entry anorm
+ * is outside (iscale 1: scaled down, 2: scaled up, 0: not scaled); anorm 0: nothing to do.
+ */
+function scaleBlock(d: Float64Array, e: Float64Array, l: number, lend: number): { anorm: number; iscale: number } {
+  const anorm = blockNorm(d, e, l, lend);
+  if (anorm === 0) return { anorm, iscale: 0 };
+  if (anorm > SSFMAX) {
+    scale(d, l, lend + 1, SSFMAX / anorm);
+    scale(e, l, lend, SSFMAX / anorm);
+    return { anorm, iscale: 1 };
+  }
+  if (anorm < SSFMIN) {
+    scale(d, l, lend + 1, SSFMIN / anorm);
+    scale(e, l, lend, SSFMIN / anorm);
+    return { anorm, iscale: 2 };
+  }
+  return { anorm, iscale: 0 };
+}
+
+/** Undoes scaleBlock on x[from..to). */
+function unscale(x: Float64Array, from: number, to: number, anorm: number, iscale: number): void {
+  if (iscale === 1) scale(x, from, to, anorm / SSFMAX);
+  else if (iscale === 2) scale(x, from, to, anorm / SSFMIN);
+}
+
 /** Eigenvalues of [[a, b], [b, c]]: rt1 has the larger absolute value (dlae2). */
 function lae2(a: number, b: number, c: number): [number, number] {
   const sm = a + c;
@@ -179,32 +225,15 @@ export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float6
   let l1 = 0;
   while (l1 < n) {
     // Split off the next unreduced block [l1, m] (label 10).
-    if (l1 > 0) e[l1 - 1] = 0;
-    let m = l1;
-    for (; m < n - 1; m++) {
-      if (Math.abs(e[m]) <= Math.sqrt(Math.abs(d[m])) * Math.sqrt(Math.abs(d[m + 1])) * EPS) {
-        e[m] = 0;
-        break;
-      }
-    }
+    const m = blockEnd(d, e, l1);
     let l = l1;
     const lsv = l;
     let lend = m;
     const lendsv = lend;
     l1 = m + 1;
     if (lend === l) continue;
-    const anorm = blockNorm(d, e, l, lend);
+    const { anorm, iscale } = scaleBlock(d, e, l, lend);
     if (anorm === 0) continue;
-    let iscale = 0;
-    if (anorm > SSFMAX) {
-      iscale = 1;
-      scale(d, l, lend + 1, SSFMAX / anorm);
-      scale(e, l, lend, SSFMAX / anorm);
-    } else if (anorm < SSFMIN) {
-      iscale = 2;
-      scale(d, l, lend + 1, SSFMIN / anorm);
-      scale(e, l, lend, SSFMIN / anorm);
-    }
     for (let i = l; i < lend; i++) e[i] *= e[i];
     if (Math.abs(d[lend]) < Math.abs(d[l])) {
       lend = lsv;
@@ -308,8 +337,7 @@ export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float6
       }
     }
     // Undo the scaling (label 150).
-    if (iscale === 1) scale(d, lsv, lendsv + 1, anorm / SSFMAX);
-    else if (iscale === 2) scale(d, lsv, lendsv + 1, anorm / SSFMIN);
+    unscale(d, lsv, lendsv + 1, anorm, iscale);
     if (jtot >= nmaxit) {
       for (let i = 0; i < n - 1; i++) if (e[i] !== 0) throw convergenceError(e);
     }
@@ -408,34 +436,15 @@ export function tridiagonalEigen(d: Float64Array, e: Float64Array, Z: Float64Arr
   let jtot = 0;
   let l1 = 0;
   while (l1 < n) {
-    if (l1 > 0) e[l1 - 1] = 0;
-    let m = l1;
-    for (; m < n - 1; m++) {
-      const tst = Math.abs(e[m]);
-      if (tst === 0) break;
-      if (tst <= Math.sqrt(Math.abs(d[m])) * Math.sqrt(Math.abs(d[m + 1])) * EPS) {
-        e[m] = 0;
-        break;
-      }
-    }
+    const m = blockEnd(d, e, l1);
     let l = l1;
     const lsv = l;
     let lend = m;
     const lendsv = lend;
     l1 = m + 1;
     if (lend === l) continue;
-    const anorm = blockNorm(d, e, l, lend);
+    const { anorm, iscale } = scaleBlock(d, e, l, lend);
     if (anorm === 0) continue;
-    let iscale = 0;
-    if (anorm > SSFMAX) {
-      iscale = 1;
-      scale(d, l, lend + 1, SSFMAX / anorm);
-      scale(e, l, lend, SSFMAX / anorm);
-    } else if (anorm < SSFMIN) {
-      iscale = 2;
-      scale(d, l, lend + 1, SSFMIN / anorm);
-      scale(e, l, lend, SSFMIN / anorm);
-    }
     if (Math.abs(d[lend]) < Math.abs(d[l])) {
       lend = lsv;
       l = lendsv;
@@ -551,13 +560,8 @@ export function tridiagonalEigen(d: Float64Array, e: Float64Array, Z: Float64Arr
         e[l - 1] = g;
       }
     }
-    if (iscale === 1) {
-      scale(d, lsv, lendsv + 1, anorm / SSFMAX);
-      scale(e, lsv, lendsv, anorm / SSFMAX);
-    } else if (iscale === 2) {
-      scale(d, lsv, lendsv + 1, anorm / SSFMIN);
-      scale(e, lsv, lendsv, anorm / SSFMIN);
-    }
+    unscale(d, lsv, lendsv + 1, anorm, iscale);
+    unscale(e, lsv, lendsv, anorm, iscale);
     if (jtot >= nmaxit) {
       for (let i = 0; i < n - 1; i++) if (e[i] !== 0) throw convergenceError(e);
     }
