@@ -16,13 +16,12 @@
 import { InputError } from "../errors.ts";
 import { readInputFile, writeFileAtomic } from "./files.ts";
 import { f32ToF16 } from "./half.ts";
-import { ELEMENT_TYPES, nativeElementType, type ElementType, type NpyDtype } from "./element-types.ts";
+import { ELEMENT_TYPES, nativeElementType, type ElementType, type NpyDtype, type TypedArray } from "./element-types.ts";
 
 export type { NpyDtype } from "./element-types.ts";
 
-export type NpyData =
-  | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+/** The typed arrays of the element types (element-types.ts). */
+export type NpyData = TypedArray;
 
 export interface NpyArray {
   readonly dtype: NpyDtype;

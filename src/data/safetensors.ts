@@ -20,13 +20,12 @@
 import { InputError } from "../errors.ts";
 import { readInputFile, writeFileAtomic } from "./files.ts";
 import { f32ToBf16, f32ToF16 } from "./half.ts";
-import { ELEMENT_TYPES, nativeElementType, type ElementType, type SafetensorsDtype } from "./element-types.ts";
+import { ELEMENT_TYPES, nativeElementType, type ElementType, type SafetensorsDtype, type TypedArray } from "./element-types.ts";
 
 export type { SafetensorsDtype } from "./element-types.ts";
 
-export type TensorData =
-  | Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array
-  | BigUint64Array | Uint32Array | Uint16Array | Uint8Array;
+/** The typed arrays of the element types (element-types.ts). */
+export type TensorData = TypedArray;
 
 export interface Tensor {
   readonly dtype: SafetensorsDtype;

@@ -13,10 +13,9 @@
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import type { Array as JaxArray } from "../engine/jax.ts";
-import { numpy as np } from "../engine/jax.ts";
-import type { Journal } from "./journal.ts";
-import { fromHost } from "../tree/vector.ts";
-import { applyToRows, checkInteger, checkOperator, checkSeed, readHost, row, secondsSince } from "./sampling.ts";
+import { dot, fromHost } from "../tree/vector.ts";
+import { journaled, type Journal } from "./journal.ts";
+import { applyToRows, checkFinite, checkInteger, checkOperator, checkSeed, readHost, secondsSince } from "./sampling.ts";
 
 export interface TraceOptions {
   /** Products to spend (default 100). */
@@ -99,25 +98,26 @@ export function startEstimator(op: LinearOperator, opts: TraceOptions, minMatvec
  * The products A x_i with the rows of X ([k, n], borrowed) as a new [k, n] array (applyToRows),
  * row i saved in the journal under `${key}-${i}` and taken back from it when there.
  */
-export async function journaledRows(op: LinearOperator, X: JaxArray, journal: Journal | undefined, key: string, onEach?: () => void): Promise<JaxArray> {
+export function journaledRows(op: LinearOperator, X: JaxArray, journal: Journal | undefined, key: string, onEach?: () => void): Promise<JaxArray> {
   if (!journal) return applyToRows(op, X, onEach);
-  const k = X.shape[0];
-  const rows: JaxArray[] = [];
-  try {
-    for (let i = 0; i < k; i++) {
-      rows.push(await journaledVector(journal, `${key}-${i}`, op, () => {
-        const x = row(X, i);
-        const y = op.matvec(x);
-        x.dispose();
-        return y;
-      }));
-      onEach?.();
-    }
-  } catch (err) {
-    for (const r of rows) r.dispose();
-    throw err;
-  }
-  return np.stack(rows);
+  return applyToRows(op, X, onEach, (i, product) => journaledVector(journal, `${key}-${i}`, op, product));
+}
+
+/**
+ * The sample u^T A u of the probe `probe()` gives, saved in the journal under `key` or taken back
+ * from it; `what` names the estimator in the error when it is not finite.
+ */
+export async function journaledSample(journal: Journal | undefined, key: string, op: LinearOperator, probe: () => JaxArray, what: string): Promise<number> {
+  const s = await journaled(journal, key, async () => {
+    const u = probe();
+    const au = op.matvec(u);
+    const value = await dot(u, au);
+    u.dispose();
+    au.dispose();
+    return value;
+  });
+  checkFinite([s], what);
+  return s;
 }
 
 /** The device vector `compute()` gives, saved in the journal under `key`, or taken back from it. */

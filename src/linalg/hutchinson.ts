@@ -21,10 +21,8 @@
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { numpy as np, type Array as JaxArray } from "../engine/jax.ts";
-import { dot } from "../tree/vector.ts";
 import { checkFinite, probeSeeds, probeVector, readHost, sampleStats } from "./sampling.ts";
-import { journaled } from "./journal.ts";
-import { ESTIMATOR_DEFAULTS, journaledVector, startEstimator, type DiagonalEstimate, type TraceEstimate, type TraceOptions } from "./estimator.ts";
+import { ESTIMATOR_DEFAULTS, journaledSample, journaledVector, startEstimator, type DiagonalEstimate, type TraceEstimate, type TraceOptions } from "./estimator.ts";
 
 export type { DiagonalEstimate, TraceEstimate, TraceOptions } from "./estimator.ts";
 
@@ -36,16 +34,8 @@ export async function hutchinsonTrace(op: LinearOperator, opts: TraceOptions = {
   const seeds = probeSeeds(seed, m);
   const samples: number[] = [];
   for (let j = 0; j < m; j++) {
-    const s = await journaled(run.journal, `hutchinson-probe-${j}`, async () => {
-      const z = probeVector("rademacher", seeds[j], op.size, op.dtype);
-      const az = op.matvec(z);
-      const value = await dot(z, az);
-      z.dispose();
-      az.dispose();
-      return value;
-    });
-    checkFinite([s], "hutchinson");
-    samples.push(s);
+    const probe = () => probeVector("rademacher", seeds[j], op.size, op.dtype);
+    samples.push(await journaledSample(run.journal, `hutchinson-probe-${j}`, op, probe, "hutchinson"));
     run.tick();
   }
   const stats = sampleStats(samples);

@@ -23,10 +23,8 @@
  */
 import type { LinearOperator } from "../curvature/operator.ts";
 import { numpy as np } from "../engine/jax.ts";
-import { dot } from "../tree/vector.ts";
 import { qrRows } from "./device-qr.ts";
-import { ESTIMATOR_DEFAULTS, journaledRows, startEstimator, type TraceEstimate, type TraceOptions } from "./estimator.ts";
-import { journaled } from "./journal.ts";
+import { ESTIMATOR_DEFAULTS, journaledRows, journaledSample, startEstimator, type TraceEstimate, type TraceOptions } from "./estimator.ts";
 import { checkFinite, probeSeeds, probeVector, rademacherRows, readHost, sampleStats } from "./sampling.ts";
 
 export const HUTCHPP_DEFAULTS = ESTIMATOR_DEFAULTS;
@@ -57,17 +55,11 @@ export async function hutchppTrace(op: LinearOperator, opts: TraceOptions = {}):
     }
     run.setDone(k + k); // dropped sketch directions cost nothing
     for (let j = 0; j < g; j++) {
-      const s = await journaled(journal, `hutchpp-probe-${j}`, async () => {
-        let u = probeVector("rademacher", seeds[j], n, op.dtype);
-        if (Q) u = u.sub(np.matmul(np.matmul(Q.ref, u.ref), Q.ref));
-        const au = op.matvec(u);
-        const value = await dot(u, au);
-        u.dispose();
-        au.dispose();
-        return value;
-      });
-      checkFinite([s], "hutch++");
-      samples.push(s);
+      const probe = () => {
+        const u = probeVector("rademacher", seeds[j], n, op.dtype);
+        return Q ? u.sub(np.matmul(np.matmul(Q.ref, u.ref), Q.ref)) : u;
+      };
+      samples.push(await journaledSample(journal, `hutchpp-probe-${j}`, op, probe, "hutch++"));
       tick();
     }
   } finally {

@@ -79,15 +79,26 @@ export function dtypeName(x: JaxArray): DTypeName {
 /**
  * The products A x_i of an operator with the rows of X ([k, n], borrowed), as a new [k, n] array.
  * Each product is awaited before the next is queued: a long queue of lazy work measured slower.
+ * `each(i, product)`, when given, obtains row i instead of calling `product()` itself (a journal
+ * that may hold it: estimator.ts).
  */
-export async function applyToRows(op: LinearOperator, X: JaxArray, onEach?: () => void): Promise<JaxArray> {
+export async function applyToRows(
+  op: LinearOperator,
+  X: JaxArray,
+  onEach?: () => void,
+  each?: (i: number, product: () => JaxArray) => Promise<JaxArray>,
+): Promise<JaxArray> {
   const k = X.shape[0];
   const rows: JaxArray[] = [];
   try {
     for (let i = 0; i < k; i++) {
-      const x = row(X, i);
-      const y = op.matvec(x);
-      x.dispose();
+      const product = () => {
+        const x = row(X, i);
+        const y = op.matvec(x);
+        x.dispose();
+        return y;
+      };
+      const y = each ? await each(i, product) : product();
       rows.push(y);
       await y.blockUntilReady();
       onEach?.();
