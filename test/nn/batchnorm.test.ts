@@ -59,8 +59,11 @@ test("loading PyTorch's state_dict binds its running statistics (float and I64 b
   // Three training-mode passes in the fixture: num_batches_tracked = 3, statistics moved off 0 / 1.
   assert.deepEqual(Array.from(bufs.get("layer2.0.downsample.1.num_batches_tracked")!), [3]);
   assert.ok(bufs.get("bn1.running_var")!.every((v) => v !== 1));
-  // The theta-only reader accepts the same file.
+  // The theta-only reader accepts the same file; np.savez's archive of the state_dict is the same.
   assert.deepEqual(Array.from(loadWeights(weights, parseModel(SPEC))), Array.from(theta));
+  const npz = loadModelWeights(join(dir, "resnet.npz"), parseModel(SPEC));
+  assert.deepEqual(Array.from(npz.theta), Array.from(theta));
+  assert.deepEqual(Array.from(npz.model.buffers!.values), Array.from(model.buffers!.values));
 });
 
 test("a weights file without the buffers, or with a misshapen one, is one InputError", () => {
