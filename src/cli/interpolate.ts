@@ -123,6 +123,11 @@ export async function interpolateCommand(argv: readonly string[]): Promise<numbe
       throw new InputError(option, `checkpoint "${e.path}" holds ${e.model.spec}, not ${model.spec}${opts.model !== undefined ? " (--model)" : " (the other model)"}`);
     }
   }
+  // Each endpoint has its own running statistics, and a point between them has none that is
+  // right: BatchNorm in eval mode is refused rather than run with the wrong statistics.
+  if (model.buffers?.batchNorm === "eval") {
+    throw new InputError("--model", `"${model.spec}" uses BatchNorm running statistics (bn=eval), which differ per endpoint; interpolate it with bn=batch (each batch's statistics)`);
+  }
   if (opts.match) mlpLayers(model, "--match");
   const dataSpec = opts.data !== undefined ? String(opts.data) : (A.data ?? B.data);
   if (dataSpec === null) throw new InputError("--data", `is required when neither --from nor --to is a checkpoint directory (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
