@@ -23,6 +23,8 @@ export interface Model {
    * Consumes `theta` and `x` (jax-js ownership rules).
    */
   apply(theta: Array, x: Array): Array;
+  /** What the user should know about how this model was built (e.g. an ONNX export that folded BatchNorm); the CLI prints them. */
+  readonly warnings?: readonly string[];
   /** PyTorch's default initialization (uniform in +-1/sqrt(fan_in)), seeded. */
   init(seed: number): Float64Array;
 }
