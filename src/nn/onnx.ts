@@ -147,12 +147,13 @@ function graphWarnings(graph: GraphProto, params: readonly TensorProto[], path: 
     );
   }
   const uses = new Map<string, number>();
-  for (const n of graph.node) for (const name of n.input) uses.set(name, (uses.get(name) ?? 0) + 1);
-  const shared = params.filter((t) => (uses.get(t.name) ?? 0) > 1).map((t) => `${t.name} (${uses.get(t.name)} nodes)`);
+  // BatchNormalization's statistics inputs do not count: the rewrite gives them their own constants.
+  for (const n of graph.node) n.input.forEach((name, i) => (n.opType !== "BatchNormalization" || i < 3) && uses.set(name, (uses.get(name) ?? 0) + 1));
+  const shared = params.filter((t) => (uses.get(t.name) ?? 0) > 1).map((t) => `${t.name} (${uses.get(t.name)} uses)`);
   if (shared.length) {
     warnings.push(
       `${path}: parameter initializer${shared.length > 1 ? "s" : ""} ${shared.join(", ")} ${shared.length > 1 ? "are" : "is"} used by several nodes, so each is one parameter here; ` +
-        "torch.onnx.export merges initializers with equal values (e.g. BatchNorm weights still at their initial ones), which ties parameters that PyTorch keeps apart.",
+        "torch.onnx.export merges initializers with equal values (e.g. BatchNorm or LayerNorm weights still at their initial ones), which ties parameters that PyTorch keeps apart; a trained model rarely has equal tensors.",
     );
   }
   return warnings;

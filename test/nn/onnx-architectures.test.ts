@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ModelProtoSchema, AttributeProtoSchema, AttributeProto_AttributeType } from "onnx-buf";
+import { ModelProtoSchema, AttributeProtoSchema, AttributeProto_AttributeType, type NodeProto } from "onnx-buf";
 import { create } from "@bufbuild/protobuf";
 import { startEngine } from "../../src/engine/start.ts";
 import { numpy as np } from "../../src/engine/jax.ts";
@@ -143,6 +143,29 @@ test("a node input that names no tensor, a BatchNorm in training mode: one Input
     const train = join(tmp, "train.onnx");
     writeFileSync(train, toBinary(ModelProtoSchema, rn));
     throwsInput(() => parseModel(`onnx:${train}`), "train.onnx", "training mode", "TrainingMode.PRESERVE");
+  });
+});
+
+test("initializers the exporter merged (equal values): a running mean that is also a bias stays a constant there; a shared weight is one warning", () => {
+  withTmp((tmp) => {
+    const load = (edit: (bns: NodeProto[]) => void, name: string) => {
+      const rn = fromBinary(ModelProtoSchema, readFileSync(join(dir, "resnet_bn.onnx")));
+      edit(rn.graph!.node.filter((n) => n.opType === "BatchNormalization"));
+      writeFileSync(join(tmp, name), toBinary(ModelProtoSchema, rn));
+      return parseModel(`onnx:${join(tmp, name)}`);
+    };
+    // layers.0.bn1 reads its bias as its running mean too (as when both are zeros).
+    const tiedStat = load((bns) => (bns[1]!.input[3] = bns[1]!.input[2]!), "stat.onnx");
+    assert.equal(tiedStat.size, 297);
+    assert.ok(tiedStat.layout.some((p) => p.name === "layers.0.bn1.bias"));
+    assert.equal(tiedStat.warnings, undefined);
+    const out = tiedStat.apply(np.array(tiedStat.init(0), { dtype: np.float64 }), np.zeros([2, 3, 6, 6], { dtype: np.float64 }));
+    assert.ok((out.dataSync() as Float64Array).every(Number.isFinite));
+    // layers.0.bn1 reads bn1's weight as its scale (as when both are still ones).
+    const tiedWeight = load((bns) => (bns[1]!.input[1] = bns[0]!.input[1]!), "weight.onnx");
+    assert.equal(tiedWeight.size, 297 - 2);
+    assert.equal(tiedWeight.warnings?.length, 1);
+    assert.match(tiedWeight.warnings![0]!, /weight\.onnx.*bn1\.weight \(2 uses\).*one parameter here/);
   });
 });
 
