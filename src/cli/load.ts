@@ -54,6 +54,7 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
   }
   if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
   const model = parseModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
+  for (const w of model.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   const data = loadData(String(opts.data));
   checkDataFitsModel(model, data);
   if (opts.weights !== undefined) {

@@ -38,6 +38,8 @@ export interface Model {
    * Consumes `theta` and `x` (jax-js ownership rules).
    */
   apply(theta: Array, x: Array): Array;
+  /** What the user should know about how this model was built (e.g. an ONNX export that folded BatchNorm); the CLI prints them. */
+  readonly warnings?: readonly string[];
   /** The model's own default initialization of the parameters, seeded (documented per model). */
   init(seed: number): Float64Array;
   /** Buffers (running statistics), for models that have them; absent otherwise. */

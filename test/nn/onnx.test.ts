@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { startEngine } from "../../src/engine/start.ts";
 import { parseModel } from "../../src/nn/spec.ts";
-import { SUPPORTED_ONNX_OPS } from "../../src/nn/onnx.ts";
+import { JAXJS_ONNX_OPS, SUPPORTED_ONNX_OPS } from "../../src/nn/onnx.ts";
+import { REWRITTEN_ONNX_OPS } from "../../src/nn/onnx-rewrite.ts";
 import { loadData } from "../../src/data/spec.ts";
 import { readNpy } from "../../src/data/npy.ts";
 import { makeProblem } from "../../src/curvature/problem.ts";
@@ -59,13 +60,15 @@ test("the same MLP built in (mlp:4-6-3:tanh) with PyTorch's state_dict from safe
   for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(values[i] - expected[i]) < 1e-8 * scale, `eigenvalue ${i}: ${values[i]} vs ${expected[i]}`);
 });
 
-test("the supported-op table is the installed @jax-js/onnx's", () => {
+test("the op table is the installed @jax-js/onnx's; the supported ops are it plus the rewritten ones", () => {
   const require = createRequire(import.meta.url);
   const js = readFileSync(require.resolve("@jax-js/onnx").replace(/index\.c?js$/, "index.js"), "utf8");
   const table = /var ops_exports = [^{]*\{([^}]*)\}/.exec(js);
   assert.ok(table, "ops table not found in @jax-js/onnx");
   const ops = [...table[1].matchAll(/(\w+): \(\) =>/g)].map((m) => m[1]).sort();
-  assert.deepEqual([...SUPPORTED_ONNX_OPS].sort(), ops);
+  assert.deepEqual([...JAXJS_ONNX_OPS].sort(), ops);
+  assert.deepEqual([...SUPPORTED_ONNX_OPS], [...new Set([...ops, ...REWRITTEN_ONNX_OPS])].sort());
+  assert.ok(!ops.includes("BatchNormalization") && !ops.includes("GlobalAveragePool"), "the package now has its own BatchNormalization/GlobalAveragePool: re-check the rewrites");
 });
 
 test("bad ONNX files: not ONNX, truncated, an unsupported op; one InputError each", () => {
