@@ -20,6 +20,9 @@ export const rmSync = nodeOnly("fs.rmSync");
 export const mkdirSync = nodeOnly("fs.mkdirSync");
 export const statSync = nodeOnly("fs.statSync");
 export const existsSync = nodeOnly("fs.existsSync");
+export const fstatSync = nodeOnly("fs.fstatSync");
+export const readSync = nodeOnly("fs.readSync");
+export const readdirSync = nodeOnly("fs.readdirSync");
 export const mkdir = nodeOnly("fs.mkdir");
 export const rename = nodeOnly("fs.rename");
 export const rm = nodeOnly("fs.rm");
@@ -36,6 +39,9 @@ export const resolveObjectURL = nodeOnly("buffer.resolveObjectURL");
 export const fileURLToPath = nodeOnly("url.fileURLToPath");
 export const cpus = nodeOnly("os.cpus");
 export const availableParallelism = nodeOnly("os.availableParallelism");
+export const tmpdir = nodeOnly("os.tmpdir");
+export const userInfo = nodeOnly("os.userInfo");
+export const constants = {};
 export class Worker {
   constructor() {
     throw new Error("worker_threads.Worker is Node-only and not available in the browser lab");
