@@ -40,6 +40,9 @@ export const resolveObjectURL = nodeOnly("buffer.resolveObjectURL");
 export const fileURLToPath = nodeOnly("url.fileURLToPath");
 export const cpus = nodeOnly("os.cpus");
 export const availableParallelism = nodeOnly("os.availableParallelism");
+export const tmpdir = nodeOnly("os.tmpdir");
+export const userInfo = nodeOnly("os.userInfo");
+export const constants = {};
 export class Worker {
   constructor() {
     throw new Error("worker_threads.Worker is Node-only and not available in the browser lab");
