@@ -18,8 +18,8 @@ export const MODEL_DATA_OPTIONS: OptionSpecs = {
     type: "string",
     help:
       "model spec: mlp:784-100-10:tanh (widths; tanh|relu|gelu|linear; :nobias) | cnn:lenet[:in=1x28x28,classes=10] | " +
-      "resnet:20[:width=16,classes=10,in=3x32x32,bn=eval|batch] (PyHessian's CIFAR ResNet, depth 6n+2; BatchNorm running statistics (eval, default) or batch statistics) | " +
-      "vit:patch=4,dim=64,depth=2,heads=4[,mlp=128,pool=cls|mean,classes=10,in=3x32x32] | onnx:FILE.onnx",
+      "resnet:20[:width=16,in=3x32x32,bn=eval|batch] (PyHessian's CIFAR ResNet, depth 6n+2; BatchNorm running statistics (eval, default) or batch statistics) | " +
+      "vit:patch=4,dim=64,depth=2,heads=4[,mlp=128,pool=cls|mean] (a small vision transformer) | onnx:FILE.onnx; see the README",
     meta: "SPEC",
   },
   onnx: { type: "string", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
