@@ -145,7 +145,9 @@ function updateDocument(old: string, results: readonly { name: string; result: B
     if (at >= 0) sections[at] = fresh;
     else sections.push(fresh);
   }
-  // The note goes in the machine table, after its last row.
+  // The note goes in the machine table, after its last row, replacing an earlier one for the same benchmarks.
+  const prefix = `| Re-run (--update) | ${results.map((r) => r.name).join(", ")} at `;
+  for (let i = head.length - 1; i >= 0; i--) if (head[i]!.startsWith(prefix)) head.splice(i, 1);
   const m = head.indexOf("## Machine");
   let lastRow = -1;
   for (let i = m + 1; i < head.length; i++) if (head[i]!.startsWith("|")) lastRow = i;
