@@ -62,10 +62,11 @@ const x = Float32Array.from({ length: N * 3072 }, () => rng.normal());
 const y = Int32Array.from({ length: N }, () => rng.int(10));
 const problem = makeProblem(model, { x, featureShape: [3, 32, 32], y, numClasses: 10, name: "normal" }, model.init(1), { batchSize: N });
 const b = problem.batches[0]!;
-const g = jit(grad(batchLoss(problem)));
+const g = process.env.EAGER_GRAD ? grad(batchLoss(problem)) : jit(grad(batchLoss(problem)));
 const time = async (f: () => Array) => { await timeDevice(f); const t: number[] = []; for (let i = 0; i < reps; i++) t.push(await timeDevice(f)); return median(t); };
 console.log(`stand-in: ${model.size} parameters, batch ${N}`);
-console.log(`grad jit ${sig(await time(() => g(problem.theta.ref, b.x.ref, b.targets.ref)))} ms`);
+if (process.env.PROFILE) { const { printProfile } = await import("./kprof.ts"); await printProfile("grad", () => g(problem.theta.ref, b.x.ref, b.targets.ref), 12); process.exit(0); }
+console.log(`grad ${sig(await time(() => g(problem.theta.ref, b.x.ref, b.targets.ref)))} ms`);
 const v = np.array(Float32Array.from({ length: model.size }, () => rng.normal()));
 const t0 = performance.now();
 const op = hessianOperator(problem);
