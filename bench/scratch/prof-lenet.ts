@@ -1,0 +1,27 @@
+// Scratch: kernel profile of LeNet's gradient and HVP (run with CURVLAB_THREADS=1).
+import { startEngine } from "../../src/engine/start.ts";
+import { numpy as np, jit, grad, type Array } from "../../src/engine/jax.ts";
+import { hostRng } from "../../src/engine/host-rng.ts";
+import { parseModel } from "../../src/nn/spec.ts";
+import { makeProblem, batchLoss } from "../../src/curvature/problem.ts";
+import { hessianOperator } from "../../src/curvature/hessian.ts";
+import { printProfile } from "./kprof.ts";
+await startEngine();
+const N = Number(process.argv[2] ?? 1000);
+const spec = process.argv[3] ?? "cnn:lenet";
+const rng = hostRng(1);
+const model = parseModel(spec);
+const d = model.inputShape.reduce((a, b) => a * b, 1);
+const x = Float32Array.from({ length: N * d }, () => rng.normal());
+const y = Int32Array.from({ length: N }, () => rng.int(10));
+const problem = makeProblem(model, { x, featureShape: [...model.inputShape], y, numClasses: 10, name: "normal" }, model.init(1), { batchSize: N });
+const b = problem.batches[0]!;
+const L = batchLoss(problem);
+const g = jit(grad(L));
+await printProfile("grad jit", () => g(problem.theta.ref, b.x.ref, b.targets.ref), 20);
+const ge = grad(L);
+await printProfile("grad eager", () => ge(problem.theta.ref, b.x.ref, b.targets.ref), 20);
+const v = np.array(Float32Array.from({ length: model.size }, () => rng.normal()));
+const op = hessianOperator(problem);
+await printProfile("HVP (linearize, replay)", () => op.matvec(v.ref), 20);
+process.exit(0);
