@@ -54,7 +54,7 @@ function normalData(model: Model, n: number): Dataset {
 
 const CASES: readonly Case[] = [
   { spec: "cnn:lenet", torch: "lenet", n: 1000, data: (_m, n) => loadMnist({ n }) },
-  { spec: "resnet:20", torch: "resnet20", n: 256, data: normalData },
+  { spec: "resnet:20:bn=batch", torch: "resnet20", n: 256, data: normalData },
 ];
 const SEED = 1;
 const TORCH_THREADS = 2;

@@ -6,8 +6,8 @@ Models (state_dict names equal curvlab's parameter layout, so weights load by na
   lenet:   Sequential(Conv2d(1,6,5), ReLU(), MaxPool2d(2), Conv2d(6,16,5), ReLU(), MaxPool2d(2),
            Flatten(), Linear(256,10))
   resnet20: the CIFAR ResNet of He et al. 2016: conv1 3x3 16 + BN, 3 stages x 3 BasicBlocks
-           (16/32/64 channels, stride 2 at stage changes, 1x1 conv + BN shortcut there), global
-           average pool, linear 64 -> 10. BatchNorm uses batch statistics (train mode).
+           (16/32/64 channels, stride 2 at stage changes, 1x1 conv + BN downsample there), global
+           average pool, fc 64 -> 10; PyHessian's models/resnet.py names. BatchNorm uses batch statistics (train mode).
 Loss: CrossEntropyLoss (mean). HVP: double backward.
 
 Commands (one JSON per stdin line, bench/peers/jsonline.py):
@@ -42,14 +42,14 @@ class BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
+        self.downsample = None
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
 class ResNet(nn.Module):
@@ -65,12 +65,12 @@ class ResNet(nn.Module):
                 cin = cout
             layers.append(nn.Sequential(*stage))
         self.layer1, self.layer2, self.layer3 = layers
-        self.linear = nn.Linear(64, classes)
+        self.fc = nn.Linear(64, classes)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer3(self.layer2(self.layer1(out)))
-        return self.linear(out.mean((2, 3)))
+        return self.fc(out.mean((2, 3)))
 
 
 MODELS = {"lenet": lenet, "resnet20": lambda: ResNet(3)}
