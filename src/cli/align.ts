@@ -14,12 +14,13 @@ import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import { ALIGNMENT_DEFAULTS, headBlock, modelHessianAlignment, shiftFeatures, type AlignmentResult } from "../landscape/alignment.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
-import { loadModelDataWeights, MODEL_DATA_OPTIONS } from "./load.ts";
+import { loadModelDataWeights, MODEL_DATA_OPTIONS, SPLIT_OPTION } from "./load.ts";
 import { progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
+  ...SPLIT_OPTION,
   data2: { type: "string", help: "the second dataset (domain 2), same features and classes as --data", meta: "SPEC" },
   shift: { type: "string", help: "add this to every feature of --data2 (one number, or one per feature, comma-separated)", meta: "X[,X...]" },
   weights: { type: "string", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the seeded initialization", meta: "FILE" },
@@ -74,7 +75,7 @@ export async function alignCommand(argv: readonly string[]): Promise<number> {
   if (probes < 3) throw new InputError("--probes", `expected an integer >= 3 (standard errors need several probes), got ${probes}`);
   const batchSize = Number(opts["batch-size"]);
   if (batchSize < 1) throw new InputError("--batch-size", `expected a positive integer, got ${batchSize}`);
-  const loaded = loadModelDataWeights(opts, "align", seed);
+  const loaded = loadModelDataWeights(opts, "align", seed, true);
   let data2 = loadData(String(opts.data2));
   try {
     checkDataFitsModel(loaded.model, data2);

@@ -13,11 +13,12 @@ import { blockRange } from "../tree/layout.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
-import { loadModelDataWeights, MODEL_DATA_OPTIONS, type Loaded } from "./load.ts";
+import { loadModelDataWeights, MODEL_DATA_OPTIONS, SPLIT_OPTION, type Loaded } from "./load.ts";
 
 export function curvatureOptions(defaultDtype: DTypeName): OptionSpecs {
   return {
     ...MODEL_DATA_OPTIONS,
+    ...SPLIT_OPTION,
     weights: { type: "string", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
     seed: { type: "int", help: "seed of the initialization when no --weights, and of random probes", default: 0 },
     operator: { type: "string", help: "which curvature", choices: OPERATORS, default: "hessian" },
@@ -74,7 +75,7 @@ export function prepareCurvature(opts: ParsedOptions, argv: readonly string[], c
   if (device === "webgpu" && dtype === "float64") {
     throw new InputError("--dtype", "webgpu has no float64; use --dtype float32 with --device webgpu");
   }
-  const loaded = loadModelDataWeights(opts, command, Number(opts.seed));
+  const loaded = loadModelDataWeights(opts, command, Number(opts.seed), true);
   const block = opts.block === undefined ? null : String(opts.block);
   const size = block ? blockRange(loaded.model.layout, block).size : loaded.model.size;
   const operator = String(opts.operator) as OperatorName;

@@ -34,7 +34,7 @@ import {
 import { slice1d, slice2d, type AxisOptions, type Slice1d, type Slice2d } from "../landscape/slices.ts";
 import type { TopLevelSpec } from "../report/render.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
-import { loadModelDataWeights, MODEL_DATA_OPTIONS, resolveWeightsPath } from "./load.ts";
+import { loadModelDataWeights, MODEL_DATA_OPTIONS, SPLIT_OPTION, resolveWeightsPath } from "./load.ts";
 import { progress } from "./progress.ts";
 import { writeOutputs } from "./output.ts";
 
@@ -43,6 +43,7 @@ type DirectionKind = (typeof DIRECTIONS)[number];
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
+  ...SPLIT_OPTION,
   weights: { type: "string", help: "the point to slice around (.safetensors or .npz file, or checkpoint directory; default: the seeded initialization, or for pca the last checkpoint)", meta: "FILE" },
   directions: { type: "string", help: "random (Gaussian, normalized) | eigen (top Hessian eigenvectors) | pca (of the --checkpoints trajectory)", choices: [...DIRECTIONS], default: "random" },
   dims: { type: "int", help: "1 (a line) or 2 (a surface)", default: 2 },
@@ -169,7 +170,7 @@ export async function landscapeCommand(argv: readonly string[]): Promise<number>
   } else if (checkpointList) {
     throw new InputError("--checkpoints", `is only used with --directions pca (got --directions ${kind})`);
   }
-  const loaded = loadModelDataWeights(opts, "landscape", seed);
+  const loaded = loadModelDataWeights(opts, "landscape", seed, true);
   const { model, data } = loaded;
   const trajectory = checkpointList ? checkpointList.map((p) => loadWeights(resolveWeightsPath(p), model)) : null;
   // For pca the plot is centred on the final point: --weights if given, else the last checkpoint.
