@@ -9,7 +9,7 @@
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
 import { loadData } from "../data/spec.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import { ALIGNMENT_DEFAULTS, headBlock, modelHessianAlignment, shiftFeatures, type AlignmentResult } from "../landscape/alignment.ts";

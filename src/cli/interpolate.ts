@@ -20,7 +20,7 @@ import { parseModel } from "../nn/spec.ts";
 import type { Model } from "../nn/model.ts";
 import type { LossName } from "../nn/loss.ts";
 import { loadData } from "../data/spec.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
 import { loadCheckpoint, loadWeights, META_FILE, WEIGHTS_FILE } from "../train/checkpoint.ts";
 import { modelObjective } from "../landscape/objective.ts";
 import { interpolatePath, pathAlphas, type InterpolationResult } from "../landscape/interpolation.ts";

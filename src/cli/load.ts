@@ -9,7 +9,7 @@ import { parseModel } from "../nn/spec.ts";
 import type { Model } from "../nn/model.ts";
 import { loadData } from "../data/spec.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
 import { loadModelWeights } from "../train/checkpoint.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
 

@@ -20,7 +20,7 @@ import { numpy as np } from "../engine/jax.ts";
 import type { Model } from "../nn/model.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { updateBatchNormStatistics } from "../nn/batchnorm.ts";
-import { deviceBatches } from "../curvature/problem.ts";
+import { deviceBatches } from "../data/device-batches.ts";
 import type { LossName } from "../nn/loss.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
 import { loadModelDataWeights, MODEL_DATA_OPTIONS } from "./load.ts";

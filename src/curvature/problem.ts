@@ -3,25 +3,15 @@
  * is what curvature operators are made from. The dataset loss is the mean of per-example losses;
  * batch b contributes (sum of its losses) / N, so sums over batches are exact whatever the split.
  */
-import { numpy as np, nn, jit, grad, type Array } from "../engine/jax.ts";
+import { numpy as np, jit, grad, type Array } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
 import { take, takeScalar } from "../engine/scope.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { gather } from "../data/batches.ts";
+import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, type LossName } from "../nn/loss.ts";
 import { InputError } from "../errors.ts";
 import { sumOver } from "./operator.ts";
-
-export interface DeviceBatch {
-  /** Inputs [n, ...inputShape]. */
-  readonly x: Array;
-  /** One-hot targets [n, classes], in the problem's dtype. */
-  readonly targets: Array;
-  /** Integer labels [n]. */
-  readonly labels: Array;
-  readonly n: number;
-}
 
 export interface LossProblem {
   readonly model: Model;
@@ -41,43 +31,6 @@ export interface ProblemOptions {
   readonly dtype?: DTypeName;
   /** Examples per batch when accumulating over the dataset (default 1000). */
   readonly batchSize?: number;
-}
-
-/** Checks that the data fits the model: feature count and classes. */
-export function checkDataFitsModel(model: Model, data: Dataset): void {
-  const modelFeatures = model.inputShape.reduce((a, b) => a * b, 1);
-  const dataFeatures = data.featureShape.reduce((a, b) => a * b, 1);
-  if (modelFeatures !== dataFeatures) {
-    throw new InputError(
-      "--data",
-      `"${data.name}" has ${dataFeatures} features per example [${data.featureShape}], but model "${model.spec}" expects ${modelFeatures} [${model.inputShape}]`,
-    );
-  }
-  if (data.numClasses > model.outputDim) {
-    throw new InputError(
-      "--data",
-      `"${data.name}" has ${data.numClasses} classes, but model "${model.spec}" has ${model.outputDim} outputs`,
-    );
-  }
-}
-
-export function deviceBatches(model: Model, data: Dataset, dtype: DTypeName, batchSize: number): DeviceBatch[] {
-  const n = data.y.length;
-  const out: DeviceBatch[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    out.push(toDeviceBatch(model, data, idx, dtype));
-  }
-  return out;
-}
-
-export function toDeviceBatch(model: Model, data: Dataset, indices: ArrayLike<number>, dtype: DTypeName): DeviceBatch {
-  const g = gather(data, indices, { dtype });
-  const m = indices.length;
-  const x = np.array(g.x, { dtype: toDType(dtype) }).reshape([m, ...model.inputShape]);
-  const labels = np.array(g.y, { dtype: np.int32 });
-  const targets = nn.oneHot(labels.ref, model.outputDim).astype(toDType(dtype));
-  return { x, targets, labels, n: m };
 }
 
 export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number>, opts: ProblemOptions = {}): LossProblem {
