@@ -6,6 +6,7 @@
 import { numpy as np, jit, grad, type Array } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
 import { take, takeScalar } from "../engine/scope.ts";
+import { jitReplaySetting } from "../engine/setup.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import type { Model } from "../nn/model.ts";
@@ -58,6 +59,11 @@ export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number
   };
 }
 
+/** The problem in words, e.g. "cross-entropy of mlp:4-8-3 on gmm (300 examples, 1 batch, float64)". */
+export function describeProblem(problem: LossProblem): string {
+  return `${problem.loss} of ${problem.model.spec} on ${problem.dataName} (${problem.n} examples, ${problem.batches.length} batch${problem.batches.length === 1 ? "" : "es"}, ${problem.dtype})`;
+}
+
 /**
  * A batch's contribution to the dataset loss, (sum of its losses) / N, as a function of
  * (theta, x, targets): batches are arguments, not captured constants, so one jit trace serves
@@ -105,7 +111,7 @@ export const JIT_REPLAY_LIMIT = 4e6;
 
 export function replaysThroughJit(problem: LossProblem): boolean {
   // CURVLAB_JIT_REPLAY=always|never overrides the choice (tests check both paths against dense).
-  const forced = typeof process !== "undefined" ? process.env?.CURVLAB_JIT_REPLAY : undefined;
+  const forced = jitReplaySetting();
   if (forced === "always") return true;
   if (forced === "never") return false;
   const rows = Math.max(...problem.batches.map((b) => b.x.shape[0]));
