@@ -29,7 +29,8 @@ import { writeOutputs } from "./output.ts";
 import { lineChart } from "../report/figures.ts";
 import { toPng, toSvg } from "../report/render.ts";
 import { numBatches } from "../data/batches.ts";
-import { curvatureTracker, parseTrackList, trackingFigure, TRACK_QUANTITIES, type CurvatureTracker } from "../landscape/tracking.ts";
+import { curvatureTracker, parseTrackList, TRACK_QUANTITIES, type CurvatureTracker } from "../landscape/tracking.ts";
+import { trackingFigure } from "../report/tracking-figures.ts";
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
