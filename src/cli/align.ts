@@ -79,7 +79,7 @@ export async function alignCommand(argv: readonly string[]): Promise<number> {
   try {
     checkDataFitsModel(loaded.model, data2);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError("--data2", e.message.replace(/^--data:?\s*/, ""));
+    if (e instanceof InputError) throw new InputError("--data2", e.detail);
     throw e;
   }
   if (opts.shift !== undefined) data2 = shiftFeatures(data2, parseShift(String(opts.shift)));

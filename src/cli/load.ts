@@ -10,6 +10,7 @@ import type { Model } from "../nn/model.ts";
 import { loadData } from "../data/spec.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { checkDataFitsModel } from "../data/device-batches.ts";
+import { withFlags } from "./flags.ts";
 import { loadModelWeights } from "../train/checkpoint.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
 
@@ -55,7 +56,7 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
   if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
   const model = parseModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
   const data = loadData(String(opts.data));
-  checkDataFitsModel(model, data);
+  withFlags(() => checkDataFitsModel(model, data));
   if (opts.weights !== undefined) {
     const path = resolveWeightsPath(String(opts.weights));
     const loaded = loadModelWeights(path, model);

@@ -37,7 +37,7 @@ export interface ProblemOptions {
 export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number>, opts: ProblemOptions = {}): LossProblem {
   checkDataFitsModel(model, data);
   if (theta.length !== model.size) {
-    throw new InputError("--weights", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
+    throw new InputError("theta", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`, { option: true });
   }
   const dtype = opts.dtype ?? "float32";
   const batchSize = opts.batchSize ?? 1000;

@@ -27,14 +27,16 @@ export function checkDataFitsModel(model: Model, data: Dataset): void {
   const dataFeatures = data.featureShape.reduce((a, b) => a * b, 1);
   if (modelFeatures !== dataFeatures) {
     throw new InputError(
-      "--data",
+      "data",
       `"${data.name}" has ${dataFeatures} features per example [${data.featureShape}], but model "${model.spec}" expects ${modelFeatures} [${model.inputShape}]`,
+      { option: true },
     );
   }
   if (data.numClasses > model.outputDim) {
     throw new InputError(
-      "--data",
+      "data",
       `"${data.name}" has ${data.numClasses} classes, but model "${model.spec}" has ${model.outputDim} outputs`,
+      { option: true },
     );
   }
 }
