@@ -73,7 +73,8 @@ export { interpolatePath, interpolate, barrierOf } from "./landscape/interpolati
 export { matchWeights, permuteHiddenUnits, maximizeAssignment } from "./landscape/weight-matching.ts";
 export { sharpness, topEigenvalue, hessianTrace, epsilonSharpness, samSharpness } from "./landscape/sharpness.ts";
 export { linearStability, gdStability, sgdTraceStability, gdThreshold } from "./landscape/stability.ts";
-export { curvatureTracker, trackingFigure } from "./landscape/tracking.ts";
+export { curvatureTracker } from "./landscape/tracking.ts";
+export { trackingFigure } from "./report/tracking-figures.ts";
 export { trainInSubspace, intrinsicDimensionSweep } from "./landscape/intrinsic-dimension.ts";
 export { gradientCoherence, coherenceOverTraining } from "./landscape/coherence.ts";
 export { hessianAlignment, modelHessianAlignment, shiftFeatures } from "./landscape/alignment.ts";

@@ -9,7 +9,7 @@
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
 import { loadData } from "../data/spec.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
 import { ALIGNMENT_DEFAULTS, headBlock, modelHessianAlignment, shiftFeatures, type AlignmentResult } from "../landscape/alignment.ts";
@@ -80,7 +80,7 @@ export async function alignCommand(argv: readonly string[]): Promise<number> {
   try {
     checkDataFitsModel(loaded.model, data2);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError("--data2", e.message.replace(/^--data:?\s*/, ""));
+    if (e instanceof InputError) throw new InputError("--data2", e.detail);
     throw e;
   }
   if (opts.shift !== undefined) data2 = shiftFeatures(data2, parseShift(String(opts.shift)));

@@ -6,6 +6,7 @@
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
 import { makeProblem, type LossProblem } from "../curvature/problem.ts";
+import { withFlags } from "./flags.ts";
 import { curvatureOperator, OPERATORS, type OperatorName } from "../curvature/make.ts";
 import { HVP_METHODS, type HvpMethod } from "../curvature/hessian.ts";
 import type { LinearOperator } from "../curvature/operator.ts";
@@ -96,11 +97,11 @@ export function prepareCurvature(opts: ParsedOptions, argv: readonly string[], c
 /** Starts the engine and builds the problem and the operator. Dispose both when done. */
 export async function buildOperator(setup: CurvatureSetup, opts: ParsedOptions): Promise<{ problem: LossProblem; op: LinearOperator }> {
   await startEngine({ device: setup.device });
-  const problem = makeProblem(setup.loaded.model, setup.loaded.data, setup.loaded.theta, {
+  const problem = withFlags(() => makeProblem(setup.loaded.model, setup.loaded.data, setup.loaded.theta, {
     dtype: setup.dtype,
     loss: setup.loss,
     batchSize: Number(opts["batch-size"]),
-  });
-  const op = curvatureOperator(problem, { operator: setup.operator, block: setup.block ?? undefined, hvp: opts.hvp as HvpMethod });
+  }));
+  const op = withFlags(() => curvatureOperator(problem, { operator: setup.operator, block: setup.block ?? undefined, hvp: opts.hvp as HvpMethod }));
   return { problem, op };
 }

@@ -20,7 +20,8 @@ import { parseModel } from "../nn/spec.ts";
 import type { Model } from "../nn/model.ts";
 import type { LossName } from "../nn/loss.ts";
 import { loadData } from "../data/spec.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
+import { withFlags } from "./flags.ts";
 import { loadCheckpoint, loadWeights, META_FILE, WEIGHTS_FILE } from "../train/checkpoint.ts";
 import { modelObjective } from "../landscape/objective.ts";
 import { interpolatePath, pathAlphas, type InterpolationResult } from "../landscape/interpolation.ts";
@@ -132,7 +133,7 @@ export async function interpolateCommand(argv: readonly string[]): Promise<numbe
   const dataSpec = opts.data !== undefined ? String(opts.data) : (A.data ?? B.data);
   if (dataSpec === null) throw new InputError("--data", `is required when neither --from nor --to is a checkpoint directory (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
   const data = loadData(dataSpec);
-  checkDataFitsModel(model, data);
+  withFlags(() => checkDataFitsModel(model, data));
   const thetaA = A.read(model), thetaB = B.read(model);
   const dtype = opts.dtype as DTypeName;
   const device = opts.device as DeviceName;

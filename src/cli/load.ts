@@ -9,7 +9,8 @@ import { parseModel } from "../nn/spec.ts";
 import type { Model } from "../nn/model.ts";
 import { loadData } from "../data/spec.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { checkDataFitsModel } from "../curvature/problem.ts";
+import { checkDataFitsModel } from "../data/device-batches.ts";
+import { withFlags } from "./flags.ts";
 import { loadModelWeights, META_FILE } from "../train/checkpoint.ts";
 import { trainTestSplit } from "../data/split.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
@@ -109,7 +110,7 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
   for (const w of model.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   const all = loadData(String(opts.data));
   const { data, split } = splits ? selectSplit(all, opts) : { data: all, split: "all" as const };
-  checkDataFitsModel(model, data);
+  withFlags(() => checkDataFitsModel(model, data));
   if (opts.weights !== undefined) {
     const path = resolveWeightsPath(String(opts.weights));
     const loaded = loadModelWeights(path, model);

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.ts";
+import { cliMessage } from "./flags.ts";
 import { formatRows, wrapText, HELP_WIDTH } from "./args.ts";
 
 async function matrixFree(cmd: import("./matrix-free.ts").MatrixFreeCommand, argv: readonly string[]): Promise<number> {
@@ -100,7 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(rest);
   } catch (e) {
     if (e instanceof InputError) {
-      process.stderr.write(`curvlab: ${e.message}\n`);
+      process.stderr.write(`curvlab: ${cliMessage(e)}\n`);
       return 2;
     }
     process.stderr.write(`curvlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

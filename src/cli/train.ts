@@ -20,7 +20,7 @@ import { numpy as np } from "../engine/jax.ts";
 import type { Model } from "../nn/model.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { updateBatchNormStatistics } from "../nn/batchnorm.ts";
-import { deviceBatches } from "../curvature/problem.ts";
+import { deviceBatches } from "../data/device-batches.ts";
 import type { LossName } from "../nn/loss.ts";
 import { formatHelp, parseArgs, type OptionSpecs } from "./args.ts";
 import { loadModelDataWeights, MODEL_DATA_OPTIONS } from "./load.ts";
@@ -29,7 +29,8 @@ import { writeOutputs } from "./output.ts";
 import { lineChart } from "../report/figures.ts";
 import { toPng, toSvg } from "../report/render.ts";
 import { numBatches } from "../data/batches.ts";
-import { curvatureTracker, parseTrackList, trackingFigure, TRACK_QUANTITIES, type CurvatureTracker } from "../landscape/tracking.ts";
+import { curvatureTracker, parseTrackList, TRACK_QUANTITIES, type CurvatureTracker } from "../landscape/tracking.ts";
+import { trackingFigure } from "../report/tracking-figures.ts";
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,

@@ -6,9 +6,8 @@
  * Sagun et al. (2017). For cross-entropy it also equals the (true) Fisher information.
  */
 import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
-import { describeProblem } from "./hessian.ts";
 import { linearizeOutputs } from "./output-linearization.ts";
-import type { LossProblem } from "./problem.ts";
+import { describeProblem, type LossProblem } from "./problem.ts";
 import { lossOutputHvp } from "../nn/loss.ts";
 
 export function ggnOperator(problem: LossProblem): LinearOperator {

@@ -7,9 +7,8 @@
  * one forward-mode and one reverse-mode replay per batch, never forming a per-example gradient.
  */
 import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
-import { describeProblem } from "./hessian.ts";
 import { linearizeOutputs } from "./output-linearization.ts";
-import { gradient, type LossProblem } from "./problem.ts";
+import { describeProblem, gradient, type LossProblem } from "./problem.ts";
 import { lossOutputGradient } from "../nn/loss.ts";
 
 export interface GradientCovarianceOptions {

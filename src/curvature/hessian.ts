@@ -22,17 +22,13 @@
  */
 import { grad, jit, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
 import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
-import { batchLoss, replaysThroughJit, type LossProblem } from "./problem.ts";
+import { batchLoss, describeProblem, replaysThroughJit, type LossProblem } from "./problem.ts";
 
 export type HvpMethod = "linearize" | "relinearize";
 export const HVP_METHODS: readonly HvpMethod[] = ["linearize", "relinearize"];
 
 export interface HessianOptions {
   readonly method?: HvpMethod;
-}
-
-export function describeProblem(problem: LossProblem): string {
-  return `${problem.loss} of ${problem.model.spec} on ${problem.dataName} (${problem.n} examples, ${problem.batches.length} batch${problem.batches.length === 1 ? "" : "es"}, ${problem.dtype})`;
 }
 
 export function hessianOperator(problem: LossProblem, opts: HessianOptions = {}): LinearOperator {

@@ -46,7 +46,7 @@ export function curvatureOperator(problem: LossProblem, opts: CurvatureOptions =
       op = residualOperator(problem, { method: opts.hvp });
       break;
     default:
-      throw new InputError("--operator", `expected one of ${OPERATORS.join(", ")}, got "${name}"`);
+      throw new InputError("operator", `expected one of ${OPERATORS.join(", ")}, got "${name}"`, { option: true });
   }
   return range ? restrictOperator(op, range.offset, range.size, opts.block!) : op;
 }

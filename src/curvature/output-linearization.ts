@@ -6,7 +6,8 @@
  * product costs one forward-mode and one reverse-mode replay, no forward pass.
  */
 import { jit, linearize, vjp, type Array, type OwnedFunction } from "../engine/jax.ts";
-import { replaysThroughJit, type LossProblem, type DeviceBatch } from "./problem.ts";
+import { replaysThroughJit, type LossProblem } from "./problem.ts";
+import type { DeviceBatch } from "../data/device-batches.ts";
 
 export interface LinearizedBatch {
   readonly batch: DeviceBatch;

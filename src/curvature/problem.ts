@@ -3,25 +3,16 @@
  * is what curvature operators are made from. The dataset loss is the mean of per-example losses;
  * batch b contributes (sum of its losses) / N, so sums over batches are exact whatever the split.
  */
-import { numpy as np, nn, jit, grad, type Array } from "../engine/jax.ts";
+import { numpy as np, jit, grad, type Array } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
 import { take, takeScalar } from "../engine/scope.ts";
+import { jitReplaySetting } from "../engine/setup.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { gather } from "../data/batches.ts";
+import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, type LossName } from "../nn/loss.ts";
 import { InputError } from "../errors.ts";
 import { sumOver } from "./operator.ts";
-
-export interface DeviceBatch {
-  /** Inputs [n, ...inputShape]. */
-  readonly x: Array;
-  /** One-hot targets [n, classes], in the problem's dtype. */
-  readonly targets: Array;
-  /** Integer labels [n]. */
-  readonly labels: Array;
-  readonly n: number;
-}
 
 export interface LossProblem {
   readonly model: Model;
@@ -43,47 +34,10 @@ export interface ProblemOptions {
   readonly batchSize?: number;
 }
 
-/** Checks that the data fits the model: feature count and classes. */
-export function checkDataFitsModel(model: Model, data: Dataset): void {
-  const modelFeatures = model.inputShape.reduce((a, b) => a * b, 1);
-  const dataFeatures = data.featureShape.reduce((a, b) => a * b, 1);
-  if (modelFeatures !== dataFeatures) {
-    throw new InputError(
-      "--data",
-      `"${data.name}" has ${dataFeatures} features per example [${data.featureShape}], but model "${model.spec}" expects ${modelFeatures} [${model.inputShape}]`,
-    );
-  }
-  if (data.numClasses > model.outputDim) {
-    throw new InputError(
-      "--data",
-      `"${data.name}" has ${data.numClasses} classes, but model "${model.spec}" has ${model.outputDim} outputs`,
-    );
-  }
-}
-
-export function deviceBatches(model: Model, data: Dataset, dtype: DTypeName, batchSize: number): DeviceBatch[] {
-  const n = data.y.length;
-  const out: DeviceBatch[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    out.push(toDeviceBatch(model, data, idx, dtype));
-  }
-  return out;
-}
-
-export function toDeviceBatch(model: Model, data: Dataset, indices: ArrayLike<number>, dtype: DTypeName): DeviceBatch {
-  const g = gather(data, indices, { dtype });
-  const m = indices.length;
-  const x = np.array(g.x, { dtype: toDType(dtype) }).reshape([m, ...model.inputShape]);
-  const labels = np.array(g.y, { dtype: np.int32 });
-  const targets = nn.oneHot(labels.ref, model.outputDim).astype(toDType(dtype));
-  return { x, targets, labels, n: m };
-}
-
 export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number>, opts: ProblemOptions = {}): LossProblem {
   checkDataFitsModel(model, data);
   if (theta.length !== model.size) {
-    throw new InputError("--weights", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
+    throw new InputError("theta", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`, { option: true });
   }
   const dtype = opts.dtype ?? "float32";
   const batchSize = opts.batchSize ?? 1000;
@@ -103,6 +57,11 @@ export function makeProblem(model: Model, data: Dataset, theta: ArrayLike<number
       for (const b of batches) b.x.dispose(), b.targets.dispose(), b.labels.dispose();
     },
   };
+}
+
+/** The problem in words, e.g. "cross-entropy of mlp:4-8-3 on gmm (300 examples, 1 batch, float64)". */
+export function describeProblem(problem: LossProblem): string {
+  return `${problem.loss} of ${problem.model.spec} on ${problem.dataName} (${problem.n} examples, ${problem.batches.length} batch${problem.batches.length === 1 ? "" : "es"}, ${problem.dtype})`;
 }
 
 /**
@@ -152,7 +111,7 @@ export const JIT_REPLAY_LIMIT = 4e6;
 
 export function replaysThroughJit(problem: LossProblem): boolean {
   // CURVLAB_JIT_REPLAY=always|never overrides the choice (tests check both paths against dense).
-  const forced = typeof process !== "undefined" ? process.env?.CURVLAB_JIT_REPLAY : undefined;
+  const forced = jitReplaySetting();
   if (forced === "always") return true;
   if (forced === "never") return false;
   const rows = Math.max(...problem.batches.map((b) => b.x.shape[0]));

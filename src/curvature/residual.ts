@@ -4,9 +4,9 @@
  * find the bulk of the Hessian spectrum here.
  */
 import { makeOperator, type LinearOperator } from "./operator.ts";
-import { describeProblem, hessianOperator, type HessianOptions } from "./hessian.ts";
+import { hessianOperator, type HessianOptions } from "./hessian.ts";
 import { ggnOperator } from "./ggn.ts";
-import type { LossProblem } from "./problem.ts";
+import { describeProblem, type LossProblem } from "./problem.ts";
 
 export function residualOperator(problem: LossProblem, opts: HessianOptions = {}): LinearOperator {
   const H = hessianOperator(problem, opts);

@@ -42,3 +42,13 @@ if (isNode) {
   });
   if (requestedThreads > 1 && typeof g.Worker === "undefined") g.Worker = NodeWebWorker;
 }
+
+/**
+ * CURVLAB_JIT_REPLAY=always|never: forces whether linearized products replay through `jit`
+ * (curvature/problem.ts, replaysThroughJit; tests check both paths against dense). Read at each
+ * call, so a test may set it after its imports; undefined when unset, invalid or not in Node.
+ */
+export function jitReplaySetting(): "always" | "never" | undefined {
+  const forced = typeof process !== "undefined" ? process.env?.CURVLAB_JIT_REPLAY : undefined;
+  return forced === "always" || forced === "never" ? forced : undefined;
+}

@@ -42,7 +42,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { subset } from "../data/split.ts";
 import type { Model } from "../nn/model.ts";
 import { lossValue, type LossName } from "../nn/loss.ts";
-import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../curvature/problem.ts";
+import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import { fromHost } from "../tree/vector.ts";
 import { InputError } from "../errors.ts";
 import { train, type EvalRecord, type TrainConfig, type TrainResult } from "../train/train.ts";

@@ -34,7 +34,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { epochBatches, gather, numBatches, type LastBatch } from "../data/batches.ts";
 import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, LOSSES, type LossName } from "../nn/loss.ts";
-import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../curvature/problem.ts";
+import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import { InputError } from "../errors.ts";
 import { DEFAULT_OPTIMIZER, makeOptimizer, type OptimizerConfig, type OptimizerSettings } from "./optimizers.ts";
 

@@ -10,7 +10,7 @@ import { InputError } from "../../src/errors.ts";
 import { parseModel } from "../../src/nn/spec.ts";
 import { loadData } from "../../src/data/spec.ts";
 import { lossValue } from "../../src/nn/loss.ts";
-import { toDeviceBatch } from "../../src/curvature/problem.ts";
+import { toDeviceBatch } from "../../src/data/device-batches.ts";
 import {
   AUTO_DENSE_LIMIT, chooseProjection, denseProjectionMatrix, fastfoodParameters, fwht, makeProjection,
   sparseProjectionMatrix, type Projection, type ProjectionKind,

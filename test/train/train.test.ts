@@ -117,7 +117,7 @@ test("bad configs are InputErrors naming the setting", async () => {
   await rejects(train({ model, train: gmm, batchSize: 0 }), "--batch-size", "positive integer");
   await rejects(train({ model, train: gmm, epochs: 1.5 }), "--epochs");
   await rejects(train({ model, train: gmm, initTheta: [1, 2, 3] }), "--weights", `${model.size} parameters`);
-  await rejects(train({ model: parseModel("mlp:10-4-5"), train: gmm }), "--data", "20 features");
+  await rejects(train({ model: parseModel("mlp:10-4-5"), train: gmm }), "data: ", "20 features");
   await rejects(train({ model, train: gmm, optimizer: { name: "sgd", lr: -1 } }), "--lr");
   const bad = model.init(0);
   bad[5] = Number.NaN;
