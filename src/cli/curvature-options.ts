@@ -18,13 +18,13 @@ import { loadModelDataWeights, MODEL_DATA_OPTIONS, type Loaded } from "./load.ts
 export function curvatureOptions(defaultDtype: DTypeName): OptionSpecs {
   return {
     ...MODEL_DATA_OPTIONS,
-    weights: { type: "string", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
-    seed: { type: "int", help: "seed of the initialization when no --weights, and of random probes", default: 0 },
+    weights: { type: "string", path: "file-or-folder", help: "parameters: a .safetensors or .npz file (PyTorch state_dict names) or a checkpoint directory; default: the model's seeded initialization", meta: "FILE" },
+    seed: { type: "int", bounds: { min: 0 }, help: "seed of the initialization when no --weights, and of random probes", default: 0 },
     operator: { type: "string", help: "which curvature", choices: OPERATORS, default: "hessian" },
     block: { type: "string", help: "restrict to one parameter (\"2.weight\") or layer (\"2\")", meta: "NAME" },
     dtype: { type: "string", help: "arithmetic precision", choices: ["float32", "float64"], default: defaultDtype },
     exact: { type: "boolean", help: "float64 with exact transcendentals (the cpu device; slower)" },
-    "batch-size": { type: "int", help: "examples per batch when accumulating over the data", default: 1000 },
+    "batch-size": { type: "int", bounds: { min: 1 }, help: "examples per batch when accumulating over the data", default: 1000 },
     hvp: { type: "string", help: "Hessian-vector product method", choices: HVP_METHODS, default: "linearize" },
     json: { type: "boolean", help: "print one JSON object (results, settings, cost) on stdout" },
     quiet: { type: "boolean", help: "no progress on stderr" },

@@ -43,19 +43,19 @@ type DirectionKind = (typeof DIRECTIONS)[number];
 
 const OPTIONS: OptionSpecs = {
   ...MODEL_DATA_OPTIONS,
-  weights: { type: "string", help: "the point to slice around (.safetensors or .npz file, or checkpoint directory; default: the seeded initialization, or for pca the last checkpoint)", meta: "FILE" },
+  weights: { type: "string", path: "file-or-folder", help: "the point to slice around (.safetensors or .npz file, or checkpoint directory; default: the seeded initialization, or for pca the last checkpoint)", meta: "FILE" },
   directions: { type: "string", help: "random (Gaussian, normalized) | eigen (top Hessian eigenvectors) | pca (of the --checkpoints trajectory)", choices: [...DIRECTIONS], default: "random" },
-  dims: { type: "int", help: "1 (a line) or 2 (a surface)", default: 2 },
+  dims: { type: "int", bounds: { min: 1, max: 2 }, help: "1 (a line) or 2 (a surface)", default: 2 },
   range: { type: "string", help: "coefficients along each direction, FROM:TO, or FROM:TO,FROM:TO per axis (default -1:1; for pca: the trajectory's extent)", meta: "A:B" },
-  points: { type: "int", help: "grid points per axis", default: 25 },
-  seed: { type: "int", help: "seed of the random directions (and of the Lanczos start, and the initialization without --weights)", default: 0 },
+  points: { type: "int", bounds: { min: 1 }, help: "grid points per axis", default: 25 },
+  seed: { type: "int", bounds: { min: 0 }, help: "seed of the random directions (and of the Lanczos start, and the initialization without --weights)", default: 0 },
   normalization: { type: "string", help: "random directions: filter (Li et al.) | layer | none", choices: [...NORMALIZATIONS], default: "filter" },
   biases: { type: "string", help: "random directions on biases (1-D parameters): zero (Li et al.'s default) | normalize | copy", choices: [...BIAS_HANDLINGS], default: "zero" },
   checkpoints: { type: "string", help: "for --directions pca: checkpoint directories (or .safetensors files) along training, in order", meta: "DIR1,DIR2,..." },
   dtype: { type: "string", help: "arithmetic precision", choices: ["float32", "float64"], default: "float64" },
-  "batch-size": { type: "int", help: "examples per device batch", default: 1000 },
+  "batch-size": { type: "int", bounds: { min: 1 }, help: "examples per device batch", default: 1000 },
   json: { type: "boolean", help: "print the result (settings, grid, loss, accuracy) as one JSON object on stdout" },
-  out: { type: "string", help: "write slice.json and the figure (surface.svg/png or line.svg/png) into this directory", meta: "DIR" },
+  out: { type: "string", path: "out", help: "write slice.json and the figure (surface.svg/png or line.svg/png) into this directory", meta: "DIR" },
   quiet: { type: "boolean", help: "no progress on stderr" },
 };
 
