@@ -1,9 +1,13 @@
 /**
  * A small, strict option parser for the CLI: `--name value`, `--name=value`, and `--flag` for
- * booleans. Unknown options, missing values and malformed numbers are InputErrors naming the
- * option and what was expected.
+ * booleans. Every option declares its type and range here (integer or number bounds, choices, a
+ * path that must exist or be creatable); all are checked in one pass before a command reads data,
+ * builds a model or creates anything. Unknown options, missing values, malformed or out-of-range
+ * numbers and unusable paths are InputErrors naming the option, the value and what was expected.
  */
 import { InputError } from "../errors.ts";
+import { checkChoice, checkInteger, checkNumber, type NumberBounds } from "../validate.ts";
+import { checkInputPath, checkOutputDir } from "./paths.ts";
 
 export type OptionType = "string" | "number" | "int" | "boolean";
 
@@ -15,6 +19,13 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Value placeholder in --help, e.g. SPEC. */
   readonly meta?: string;
+  /** For int and number options: the accepted range (checked with the value). */
+  readonly bounds?: NumberBounds;
+  /**
+   * For string options naming a path: "file" must be a regular file, "file-or-folder" a regular
+   * file or a folder, "out" a folder or a creatable one (nothing is created by the check).
+   */
+  readonly path?: "file" | "file-or-folder" | "out";
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -22,7 +33,13 @@ export type ParsedOptions = Record<string, string | number | boolean | undefined
 
 export const COMMON_OPTIONS: OptionSpecs = {
   help: { type: "boolean", help: "show this help" },
-  threads: { type: "int", help: "Wasm worker threads (default: cores, at most 4)", meta: "N" },
+  threads: { type: "int", help: "Wasm worker threads (default: cores, at most 4)", meta: "N", bounds: { min: 1, max: 256 } },
+  "memory-limit": {
+    type: "number",
+    help: "refuse runs estimated to need more than this many GiB (default: the machine's available memory)",
+    meta: "GIB",
+    bounds: { above: 0 },
+  },
   device: { type: "string", help: "engine device", choices: ["wasm", "webgpu", "cpu"], default: "wasm" },
 };
 
@@ -49,6 +66,12 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command: 
     if (raw === undefined) throw new InputError(`--${name}`, `expects a value (${spec.meta ?? spec.type})`);
     out[name] = convert(name, spec, raw);
   }
+  for (const [name, spec] of Object.entries(all)) {
+    const v = out[name];
+    if (spec.path === undefined || typeof v !== "string") continue;
+    if (spec.path === "out") checkOutputDir(`--${name}`, v);
+    else checkInputPath(`--${name}`, v, { folder: spec.path === "file-or-folder" });
+  }
   return out;
 }
 
@@ -62,18 +85,15 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
     case "number": {
       const v = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(v)) throw new InputError(input, `expected a number, got "${raw}"`);
-      return v;
+      return spec.bounds ? checkNumber(input, v, spec.bounds) : v;
     }
     case "int": {
       const v = Number(raw);
       if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(v)) throw new InputError(input, `expected an integer, got "${raw}"`);
-      return v;
+      return spec.bounds ? checkInteger(input, v, spec.bounds) : v;
     }
     case "string":
-      if (spec.choices && !spec.choices.includes(raw)) {
-        throw new InputError(input, `expected one of ${spec.choices.join(", ")}, got "${raw}"`);
-      }
-      return raw;
+      return spec.choices ? checkChoice(input, raw, spec.choices) : raw;
   }
 }
 

@@ -37,10 +37,10 @@ export const densityCommand: MatrixFreeCommand = {
   name: "density",
   summary: "Spectral density of the Hessian (or another curvature operator) by stochastic Lanczos quadrature, with tr and ||.||_F^2 estimates.",
   options: matrixFreeOptions({
-    probes: { type: "int", help: "random probe vectors", default: SLQ_DEFAULTS.probes },
-    steps: { type: "int", help: "Lanczos steps per probe", default: SLQ_DEFAULTS.steps },
-    sigma: { type: "number", help: "Gaussian broadening width (default: the node range / steps)" },
-    grid: { type: "int", help: "points of the density grid", default: SLQ_DEFAULTS.grid },
+    probes: { type: "int", bounds: { min: 1 }, help: "random probe vectors", default: SLQ_DEFAULTS.probes },
+    steps: { type: "int", bounds: { min: 1 }, help: "Lanczos steps per probe", default: SLQ_DEFAULTS.steps },
+    sigma: { type: "number", bounds: { above: 0 }, help: "Gaussian broadening width (default: the node range / steps)" },
+    grid: { type: "int", bounds: { min: 2 }, help: "points of the density grid", default: SLQ_DEFAULTS.grid },
     log: { type: "boolean", help: "also the density of log10|eigenvalue| (positive and negative parts)" },
   }),
   examples: [

@@ -41,7 +41,7 @@ export const diagCommand: MatrixFreeCommand = {
   summary: "Diagonal of the Hessian (or another curvature operator): Hutchinson (Bekas et al. 2007), XDiag (Epperly et al. 2024), or exact (one product per parameter).",
   options: matrixFreeOptions({
     method: { type: "string", help: "estimator", choices: METHODS, default: "xdiag" },
-    matvecs: { type: "int", help: "products to spend (not used by exact)", default: 100 },
+    matvecs: { type: "int", bounds: { min: 1 }, help: "products to spend (not used by exact)", default: 100 },
   }),
   examples: ["curvlab diag --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --method exact --out out/diag"],
   settings: (o): DiagSettings => ({ method: o.method as Method, matvecs: o.method === "exact" ? null : Number(o.matvecs), seed: Number(o.seed) }),

@@ -25,7 +25,7 @@ export const MAX_DENSE_SIZE = 8000;
 const OPTIONS: OptionSpecs = {
   ...curvatureOptions("float64"),
   dense: { type: "boolean", help: "materialize the operator and compute all eigenvalues exactly (required; matrix-free spectra: curvlab spectrum)" },
-  out: { type: "string", help: "write hessian.json, eigenvalues.csv and a histogram (PNG, SVG) into this directory", meta: "DIR" },
+  out: { type: "string", path: "out", help: "write hessian.json, eigenvalues.csv and a histogram (PNG, SVG) into this directory", meta: "DIR" },
 };
 
 export const HESSIAN_HELP = formatHelp(

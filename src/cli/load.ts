@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import { parseModel } from "../nn/spec.ts";
 import type { Model } from "../nn/model.ts";
-import { loadData } from "../data/spec.ts";
+import { loadData, parseDataSpec } from "../data/spec.ts";
+import { checkMemory, estimateDataBytes } from "./resources.ts";
+import { checkInputPath } from "./paths.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { checkDataFitsModel } from "../data/device-batches.ts";
 import { withFlags } from "./flags.ts";
@@ -24,7 +26,7 @@ export const MODEL_DATA_OPTIONS: OptionSpecs = {
       "vit:patch=4,dim=64,depth=2,heads=4[,mlp=128,pool=cls|mean] (a small vision transformer) | onnx:FILE.onnx; see the README",
     meta: "SPEC",
   },
-  onnx: { type: "string", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
+  onnx: { type: "string", path: "file", help: "a model exported to ONNX (torch.onnx.export), its stored weights as the point; same as --model onnx:FILE", meta: "FILE" },
   data: { type: "string", help: "data spec: gmm:k=5,d=20 | mnist:n=10000 | cifar10:DIR[,n=N,split=test] | npy:X.npy,y.npy | npz:D.npz | csv:D.csv", meta: "SPEC" },
   loss: { type: "string", help: "loss", choices: ["cross-entropy", "mse"], default: "cross-entropy" },
 };
@@ -91,6 +93,7 @@ export interface Loaded {
 /** A --weights value: a .safetensors or .npz file, or a checkpoint directory holding model.safetensors. */
 export function resolveWeightsPath(path: string): string {
   if (!existsSync(path)) throw new InputError(path, "weights file not found");
+  checkInputPath("--weights", path, { folder: true });
   if (statSync(path).isDirectory()) {
     const inner = join(path, "model.safetensors");
     if (!existsSync(inner)) throw new InputError(path, "is a directory without model.safetensors (expected a checkpoint directory, a .safetensors or a .npz file)");
@@ -108,6 +111,12 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
   if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
   const model = parseModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
   for (const w of model.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+  const dataSpec = parseDataSpec(String(opts.data));
+  const dataBytes = estimateDataBytes(dataSpec);
+  const vectors = Number(opts.steps ?? opts["max-steps"] ?? 0);
+  const needs = { dataBytes, parameters: model.size, vectors: Number.isFinite(vectors) ? vectors : 0 };
+  const byData = dataBytes > 6 * model.size * 8;
+  checkMemory(byData ? `--data ${String(opts.data)}` : `--model ${model.spec}`, needs, opts["memory-limit"] as number | undefined);
   const all = loadData(String(opts.data));
   const { data, split } = splits ? selectSplit(all, opts) : { data: all, split: "all" as const };
   withFlags(() => checkDataFitsModel(model, data));

@@ -1,14 +1,22 @@
 /**
  * The `curvlab` command: subcommands are files in this folder, thin over the library. Bad input
- * (InputError) prints one line `curvlab: <input>: <what was expected>` and exits with code 2;
- * anything else is a bug or an environment failure: exit 1 with the stack. `--version` prints the
+ * (InputError) prints one line `curvlab: <input>: <what was expected>` and exits with code 2; so
+ * does a filesystem error (EEXIST, ENOTDIR, EACCES, ENOSPC, EROFS, ...: one line naming the path).
+ * Anything else is a bug: one line `curvlab: internal error: <message>` and exit code 70
+ * (EX_SOFTWARE); the stack trace only with CURVLAB_DEBUG=1. `--version` prints the
  * version of package.json (two folders up from src/cli/ in the repository and from dist/cli/ in the
  * installed package).
  */
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.ts";
 import { cliMessage } from "./flags.ts";
+import { debugSetting } from "../engine/setup.ts";
 import { formatRows, wrapText, HELP_WIDTH } from "./args.ts";
+import { fsErrorCode, fsInputError } from "./paths.ts";
+
+/** Exit codes: bad input (and filesystem refusals), and internal errors (sysexits EX_SOFTWARE). */
+export const EXIT_INPUT = 2;
+export const EXIT_INTERNAL = 70;
 
 async function matrixFree(cmd: import("./matrix-free.ts").MatrixFreeCommand, argv: readonly string[]): Promise<number> {
   return (await import("./matrix-free.ts")).runMatrixFree(cmd, argv);
@@ -100,11 +108,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!command) throw new InputError(name, `unknown command; expected one of ${Object.keys(COMMANDS).join(", ")}`);
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`curvlab: ${cliMessage(e)}\n`);
-      return 2;
-    }
-    process.stderr.write(`curvlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
+    return reportError(e);
   }
+}
+
+/** Prints an error thrown by a command (one line; the trace only with CURVLAB_DEBUG=1) and returns the exit code. */
+export function reportError(e: unknown): number {
+  const debug = debugSetting();
+  const err = !(e instanceof InputError) && fsErrorCode(e) !== undefined && (e as NodeJS.ErrnoException).path
+    ? fsInputError(e, String((e as NodeJS.ErrnoException).path), "write")
+    : e;
+  if (err instanceof InputError) {
+    process.stderr.write(`curvlab: ${oneLine(cliMessage(err))}\n`);
+    if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return EXIT_INPUT;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (debug) {
+    process.stderr.write(`curvlab: internal error: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+  } else {
+    process.stderr.write(`curvlab: internal error: ${oneLine(message)} (rerun with CURVLAB_DEBUG=1 for the stack trace)\n`);
+  }
+  return EXIT_INTERNAL;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
 }

@@ -41,6 +41,8 @@ export interface MatrixFreeCommand {
   readonly examples: readonly string[];
   /** The command's own settings that a resumed run must share. */
   settings(opts: ParsedOptions): Record<string, unknown>;
+  /** Checks of options against the loaded problem (e.g. K below the operator size), before anything starts. */
+  check?(opts: ParsedOptions, setup: CurvatureSetup): void;
   run(ctx: MatrixFreeContext): Promise<MatrixFreeOutput>;
 }
 
@@ -65,8 +67,8 @@ export function matrixFreeOptions(extra: OptionSpecs): OptionSpecs {
   return {
     ...curvatureOptions("float32"),
     ...extra,
-    out: { type: "string", help: "write the result JSON, its tables (CSV) and figures (PNG, SVG) into this directory", meta: "DIR" },
-    resume: { type: "string", help: "run directory: keeps finished work, so a stopped run goes on where it stopped (outputs go there too)", meta: "DIR" },
+    out: { type: "string", path: "out", help: "write the result JSON, its tables (CSV) and figures (PNG, SVG) into this directory", meta: "DIR" },
+    resume: { type: "string", path: "out", help: "run directory: keeps finished work, so a stopped run goes on where it stopped (outputs go there too)", meta: "DIR" },
   };
 }
 
@@ -82,7 +84,22 @@ export async function runMatrixFree(cmd: MatrixFreeCommand, argv: readonly strin
   }
   const setup = prepareCurvature(opts, argv, cmd.name);
   const own = cmd.settings(opts);
+  cmd.check?.(opts, setup);
   const runDir = opts.resume !== undefined ? openRunDirectory(String(opts.resume), { command: cmd.name, ...setup.settings, ...own }) : null;
+  try {
+    return await runOpened(cmd, opts, setup, own, runDir);
+  } finally {
+    runDir?.release();
+  }
+}
+
+async function runOpened(
+  cmd: MatrixFreeCommand,
+  opts: ParsedOptions,
+  setup: CurvatureSetup,
+  own: Record<string, unknown>,
+  runDir: { journal: Journal; resumed: boolean } | null,
+): Promise<number> {
   const t0 = performance.now();
   const { problem, op } = await buildOperator(setup, opts);
   const bar = progress(cmd.name, { quiet: !!opts.quiet });

@@ -19,12 +19,12 @@ const { operator: _op, block: _block, hvp: _hvp, ...shared } = curvatureOptions(
 
 const OPTIONS: OptionSpecs = {
   ...shared,
-  epsilon: { type: "number", help: `box size of the epsilon-sharpness, relative to |theta_i| + 1 (default ${SHARPNESS_DEFAULTS.epsilon})`, meta: "EPS" },
-  rho: { type: "number", help: `radius of SAM's L2 ball (default ${SHARPNESS_DEFAULTS.rho})`, meta: "RHO" },
-  probes: { type: "int", help: `Hutchinson probes for the trace (default ${SHARPNESS_DEFAULTS.traceProbes})`, meta: "N" },
-  lr: { type: "number", help: "learning rate: adds the linear-stability verdicts (GD: lambda_max <= 2/lr; SGD: trace <= 2/lr)", meta: "LR" },
-  momentum: { type: "number", help: "heavy-ball momentum for the GD verdict (threshold (2 + 2 beta)/lr)", default: 0, meta: "BETA" },
-  out: { type: "string", help: "write sharpness.json into this directory", meta: "DIR" },
+  epsilon: { type: "number", bounds: { above: 0 }, help: `box size of the epsilon-sharpness, relative to |theta_i| + 1 (default ${SHARPNESS_DEFAULTS.epsilon})`, meta: "EPS" },
+  rho: { type: "number", bounds: { above: 0 }, help: `radius of SAM's L2 ball (default ${SHARPNESS_DEFAULTS.rho})`, meta: "RHO" },
+  probes: { type: "int", bounds: { min: 1 }, help: `Hutchinson probes for the trace (default ${SHARPNESS_DEFAULTS.traceProbes})`, meta: "N" },
+  lr: { type: "number", bounds: { above: 0 }, help: "learning rate: adds the linear-stability verdicts (GD: lambda_max <= 2/lr; SGD: trace <= 2/lr)", meta: "LR" },
+  momentum: { type: "number", bounds: { min: 0, below: 1 }, help: "heavy-ball momentum for the GD verdict (threshold (2 + 2 beta)/lr)", default: 0, meta: "BETA" },
+  out: { type: "string", path: "out", help: "write sharpness.json into this directory", meta: "DIR" },
 };
 
 export const SHARPNESS_HELP = formatHelp(

@@ -7,6 +7,8 @@
  * its arrays) and the figure spectrum.svg/png.
  */
 import { InputError } from "../errors.ts";
+import { checkInteger } from "../validate.ts";
+import type { ParsedOptions } from "./args.ts";
 import { lanczosEigs, type LanczosResult } from "../linalg/lanczos.ts";
 import { powerIteration, type PowerIterationResult } from "../linalg/power-iteration.ts";
 import { journaled } from "../linalg/journal.ts";
@@ -45,31 +47,44 @@ export interface PowerSpectrumResult extends SpectrumResultBase, Omit<PowerItera
 /** The result of `curvlab spectrum` (spectrum.json, and stdout with --json). */
 export type SpectrumResult = LanczosSpectrumResult | PowerSpectrumResult;
 
+/**
+ * Which eigenvalues and how many, checked against the operator size N: K at most N - 1 (Lanczos
+ * needs a vector beyond the K wanted; all N eigenvalues are `curvlab hessian`'s, exactly).
+ */
+function askedK(opts: ParsedOptions, size: number): { which: "largest" | "smallest" | "magnitude"; k: number } {
+  const asked = (["top", "bottom", "magnitude"] as const).filter((w) => opts[w] !== undefined);
+  if (asked.length !== 1) throw new InputError("--top", "give exactly one of --top K, --bottom K, --magnitude K");
+  const which = asked[0] === "top" ? "largest" : asked[0] === "bottom" ? "smallest" : "magnitude";
+  const k = Number(opts[asked[0]]);
+  if (size < 2) throw new InputError(`--${asked[0]}`, `the operator has ${size} parameter; use curvlab hessian for its eigenvalue`);
+  checkInteger(`--${asked[0]}`, k, { min: 1, max: size - 1, maxWhy: `below the operator size ${size}; curvlab hessian gives all ${size} eigenvalues exactly` });
+  if (opts.method === "power" && which !== "largest" && which !== "magnitude") {
+    throw new InputError("--method", "power iteration finds the largest-magnitude eigenvalues; use lanczos for --bottom");
+  }
+  return { which, k };
+}
+
 export const spectrumCommand: MatrixFreeCommand = {
   name: "spectrum",
   summary: "The K largest (--top) or smallest (--bottom) eigenvalues of the Hessian (or another curvature operator), matrix-free.",
   options: matrixFreeOptions({
-    top: { type: "int", help: "the K largest eigenvalues", meta: "K" },
-    bottom: { type: "int", help: "the K smallest eigenvalues", meta: "K" },
-    magnitude: { type: "int", help: "the K largest in absolute value", meta: "K" },
+    top: { type: "int", bounds: { min: 1 }, help: "the K largest eigenvalues", meta: "K" },
+    bottom: { type: "int", bounds: { min: 1 }, help: "the K smallest eigenvalues", meta: "K" },
+    magnitude: { type: "int", bounds: { min: 1 }, help: "the K largest in absolute value", meta: "K" },
     method: { type: "string", help: "lanczos (full reorthogonalization) or power (deflated power iteration, as PyHessian)", choices: ["lanczos", "power"], default: "lanczos" },
-    tol: { type: "number", help: "relative tolerance (default: lanczos 1e-8 in float64, 1e-4 in float32; power 1e-3)" },
-    "max-steps": { type: "int", help: "cap on Lanczos steps (or power iterations per eigenvalue)", meta: "N" },
+    tol: { type: "number", bounds: { above: 0 }, help: "relative tolerance (default: lanczos 1e-8 in float64, 1e-4 in float32; power 1e-3)" },
+    "max-steps": { type: "int", bounds: { min: 1 }, help: "cap on Lanczos steps (or power iterations per eigenvalue)", meta: "N" },
   }),
   examples: [
     "curvlab spectrum --model mlp:784-128-10:tanh --data mnist:n=1000 --top 10 --json",
     "curvlab spectrum --model mlp:20-32-5:tanh --data gmm:k=5 --weights runs/gmm --bottom 5 --dtype float64",
   ],
   settings: (o): SpectrumSettings => ({ top: (o.top as number | undefined) ?? null, bottom: (o.bottom as number | undefined) ?? null, magnitude: (o.magnitude as number | undefined) ?? null, method: o.method as SpectrumSettings["method"], tol: (o.tol as number | undefined) ?? null, maxSteps: (o["max-steps"] as number | undefined) ?? null, seed: Number(o.seed) }),
+  check: (opts, setup) => {
+    askedK(opts, setup.size);
+  },
   async run({ opts, setup, op, journal, bar }) {
-    const asked = (["top", "bottom", "magnitude"] as const).filter((w) => opts[w] !== undefined);
-    if (asked.length !== 1) throw new InputError("--top", "give exactly one of --top K, --bottom K, --magnitude K");
-    const which = asked[0] === "top" ? "largest" : asked[0] === "bottom" ? "smallest" : "magnitude";
-    const k = Number(opts[asked[0]]);
-    if (!(k >= 1 && k <= setup.size)) throw new InputError(`--${asked[0]}`, `expected an integer in [1, ${setup.size}], got ${k}`);
-    if (opts.method === "power" && which !== "largest" && which !== "magnitude") {
-      throw new InputError("--method", "power iteration finds the largest-magnitude eigenvalues; use lanczos for --bottom");
-    }
+    const { which, k } = askedK(opts, setup.size);
     const tol = opts.tol as number | undefined;
     const maxSteps = opts["max-steps"] as number | undefined;
     const seed = Number(opts.seed);

@@ -25,8 +25,8 @@ function options(study: StudyDefinition<any>): OptionSpecs {
     parts: study.partIds.length > 1
       ? { type: "string", meta: "a,b,...", help: `parts to run: ${study.partIds.join(",")} or all (default: all)` }
       : { type: "string", meta: "all", help: "this study has one part (all)" },
-    out: { type: "string", meta: "DIR", help: `report and journal folder (default: runs/${study.name}-study-quick or -full); re-running resumes` },
-    seed: { type: "int", meta: "INT", help: "seed of data, initializations and probes (default: 0)" },
+    out: { type: "string", path: "out", meta: "DIR", help: `report and journal folder (default: runs/${study.name}-study-quick or -full); re-running resumes` },
+    seed: { type: "int", bounds: { min: 0 }, meta: "INT", help: "seed of data, initializations and probes (default: 0)" },
     json: { type: "boolean", help: "print the verdicts as JSON on stdout" },
     quiet: { type: "boolean", help: "no progress on stderr" },
   };

@@ -31,7 +31,7 @@ export const traceCommand: MatrixFreeCommand = {
   summary: "Trace of the Hessian (or another curvature operator): Hutchinson (1990), Hutch++ (Meyer et al. 2021) or XTrace (Epperly et al. 2024), with standard errors.",
   options: matrixFreeOptions({
     method: { type: "string", help: "estimator(s): one, or all to compare", choices: [...METHODS, "all"], default: "hutchpp" },
-    matvecs: { type: "int", help: "products to spend per estimator", default: 100 },
+    matvecs: { type: "int", bounds: { min: 1 }, help: "products to spend per estimator", default: 100 },
   }),
   examples: [
     "curvlab trace --model mlp:784-128-10:tanh --data mnist:n=1000 --method all --matvecs 100",

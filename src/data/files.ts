@@ -1,9 +1,10 @@
 /**
  * File helpers shared by the data readers and writers: reading a user's file with one clear
- * InputError when it cannot be read, and writing atomically (a temporary file in the same folder,
+ * InputError when it cannot be read (devices, FIFOs and sockets refused before reading, since
+ * /dev/zero never ends), and writing atomically (a temporary file in the same folder,
  * then a rename) so that a crash or a bad input never leaves a half-written file behind.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
 
@@ -18,9 +19,15 @@ const reasons: Record<string, string> = {
 /** The bytes of `path`; an InputError naming `path` (and `what` it should be) if unreadable. */
 export function readInputFile(path: string, what = "file"): Uint8Array {
   try {
+    const st = statSync(path);
+    if (!st.isFile() && !st.isDirectory()) {
+      const kind = st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : "not a regular file";
+      throw new InputError(path, `cannot read ${what}: is ${kind}, not a regular file`);
+    }
     const buf = readFileSync(path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? "";
     const why = reasons[code] ?? (e as Error).message;
     throw new InputError(path, `cannot read ${what}: ${why}`);

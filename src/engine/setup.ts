@@ -52,3 +52,8 @@ export function jitReplaySetting(): "always" | "never" | undefined {
   const forced = typeof process !== "undefined" ? process.env?.CURVLAB_JIT_REPLAY : undefined;
   return forced === "always" || forced === "never" ? forced : undefined;
 }
+
+/** CURVLAB_DEBUG=1: the CLI prints stack traces with its error lines. Read at each call. */
+export function debugSetting(): boolean {
+  return typeof process !== "undefined" && process.env?.CURVLAB_DEBUG === "1";
+}

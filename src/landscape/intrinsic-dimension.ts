@@ -44,6 +44,7 @@ import { makeOptimizer, type OptimizerConfig, type OptimizerSettings } from "../
 import { train, DEFAULT_TRAIN } from "../train/train.ts";
 import { journaled, type Journal } from "../linalg/journal.ts";
 import { InputError } from "../errors.ts";
+import { checkPositiveInteger } from "../validate.ts";
 import { makeProjection, parseProjection, type ProjectionName, type ProjectionSettings } from "./subspace.ts";
 import { hostNorm } from "./objective.ts";
 
@@ -119,9 +120,7 @@ export interface SubspaceTrainResult {
 }
 
 function positiveInt(v: number | undefined, input: string, dflt: number): number {
-  const x = v ?? dflt;
-  if (!Number.isSafeInteger(x) || x < 1) throw new InputError(input, `expected a positive integer, got ${x}`);
-  return x;
+  return checkPositiveInteger(input, v ?? dflt);
 }
 
 /** Final loss and accuracy of the model at a host theta over a dataset (float64 evaluation off). */

@@ -51,6 +51,7 @@ import { lanczosEigs } from "../linalg/lanczos.ts";
 import { hutchinsonTrace } from "../linalg/hutchinson.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import { InputError } from "../errors.ts";
+import { checkInteger, checkPositive } from "../validate.ts";
 
 export interface SharpnessCost {
   readonly evaluations: number;
@@ -86,14 +87,10 @@ function checkTheta(objective: Objective, theta: ArrayLike<number>): void {
   }
 }
 
-function positive(name: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0)) throw new InputError(name, `expected a positive number, got ${v}`);
-  return v;
-}
+const positive = checkPositive;
 
 function count(name: string, v: number, min: number): number {
-  if (!Number.isSafeInteger(v) || v < min) throw new InputError(name, `expected an integer >= ${min}, got ${v}`);
-  return v;
+  return checkInteger(name, v, { min });
 }
 
 /** Cost counters of an objective, to difference around one measure. */

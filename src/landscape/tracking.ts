@@ -31,6 +31,7 @@ import { take } from "../engine/scope.ts";
 import type { TrainCallbacks, StepInfo } from "../train/train.ts";
 import type { OptimizerSettings } from "../train/optimizers.ts";
 import { InputError } from "../errors.ts";
+import { checkPositiveInteger } from "../validate.ts";
 import { spectralDensity } from "../linalg/slq.ts";
 import { modelObjective, type Objective } from "./objective.ts";
 import { hessianTrace, topEigenvalue } from "./sharpness.ts";
@@ -120,10 +121,7 @@ export interface CurvatureTracker {
   dispose(): void;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new InputError(name, `expected a positive integer, got ${v}`);
-  return v;
-}
+const positiveInt = checkPositiveInteger;
 
 export function thresholdsOf(opt: OptimizerSettings): TrackingResult["thresholds"] {
   if (opt.name === "adam") return { gd: null, momentum: null };

@@ -14,6 +14,7 @@ import { numpy as np, random, type Array as JaxArray } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import { InputError } from "../errors.ts";
+import { checkInteger as checkIntegerOption, checkPositive } from "../validate.ts";
 import type { LinearOperator } from "../curvature/operator.ts";
 
 /** Distributions of single probe vectors: random signs, or standard Gaussian entries. */
@@ -145,21 +146,14 @@ export function sampleStats(samples: ArrayLike<number>): SampleStats {
 // --- option checks (bad options are user input: InputError naming the option) ---
 
 export function checkInteger(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new InputError(name, `expected an integer >= ${min}, got ${value}`);
-  }
-  return value;
+  return checkIntegerOption(name, value, { min });
 }
 
 export function checkSeed(seed: number): number {
-  if (!Number.isInteger(seed)) throw new InputError("seed", `expected an integer, got ${seed}`);
-  return seed;
+  return checkIntegerOption("seed", seed);
 }
 
-export function checkPositive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new InputError(name, `expected a finite number > 0, got ${value}`);
-  return value;
-}
+export { checkPositive };
 
 export function checkOperator(op: LinearOperator): void {
   if (!(Number.isInteger(op.size) && op.size >= 1)) {

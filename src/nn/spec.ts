@@ -10,6 +10,7 @@
  * Options of resnet and vit are key=value, separated by commas (or colons).
  */
 import { InputError } from "../errors.ts";
+import { checkPositiveInteger } from "../validate.ts";
 import { ACTIVATIONS, type ActivationName } from "./activation.ts";
 import { lenet, LENET_DEFAULTS, lenetFeatureSize, type CnnConfig } from "./cnn.ts";
 import { mlp } from "./mlp.ts";
@@ -26,10 +27,12 @@ const EXPECTED =
 
 function positiveInt(text: string, what: string, spec: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+  try {
+    if (!/^\d+$/.test(text)) throw new Error();
+    return checkPositiveInteger(what, n);
+  } catch {
     throw new InputError(INPUT, `"${spec}": ${what} must be a positive integer, got "${text}"`);
   }
-  return n;
 }
 
 function inputShape(value: string, spec: string): [number, number, number] {

@@ -36,6 +36,7 @@ import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, LOSSES, type LossName } from "../nn/loss.ts";
 import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import { InputError } from "../errors.ts";
+import { checkPositiveInteger } from "../validate.ts";
 import { DEFAULT_OPTIMIZER, makeOptimizer, type OptimizerConfig, type OptimizerSettings } from "./optimizers.ts";
 
 export interface TrainConfig {
@@ -168,9 +169,7 @@ export interface TrainResult {
 }
 
 function positiveInt(v: number | undefined, input: string, dflt?: number): number | undefined {
-  if (v === undefined) return dflt;
-  if (!Number.isSafeInteger(v) || v < 1) throw new InputError(input, `expected a positive integer, got ${v}`);
-  return v;
+  return v === undefined ? dflt : checkPositiveInteger(input, v);
 }
 
 /** Checks and completes a config; InputError naming the setting at fault. */
