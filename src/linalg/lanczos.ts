@@ -346,7 +346,10 @@ async function lanczosRun(
     // The basis spans the space: every Ritz pair is exact.
     if (t.exhausted) done = true;
     const { alpha, beta } = t;
-    const o = state!;
+    // No step ran: the locked vectors already span the space (numerically), so the deflated
+    // operator has nothing left to find (a confirmation run with k near the size).
+    if (state === null) return { steps: 0, restarts: 0, secondPasses: 0, done: true, pairs: [], vectors: null, norm: ctx.normA };
+    const o: RitzState = state;
     const idx = o.order.slice(0, take);
     const pairs = idx.map((i) => ({ value: o.theta[i], residual: o.residual[i], converged: o.residual[i] <= settings.tol * o.scale[i], scale: o.scale[i] }));
     let vectors: JaxArray | null = null;

@@ -291,3 +291,15 @@ test("bad options are InputErrors naming the option", async () => {
   assert.equal(s.op.matvecs, 0);
   s.op.dispose();
 });
+
+test("k near the size: the confirmation runs find the deflated space exhausted and stop (all k equal the dense eigenvalues)", async () => {
+  const values = Array.from({ length: 24 }, (_, i) => (i < 6 ? 0 : 1 + i * 0.37 * (i % 2 ? 1 : -1)));
+  const s = knownSpectrum(values, 3);
+  for (const k of [18, 21, 23]) {
+    const r = await lanczosEigs(s.op, { k, which: "largest" });
+    const err = Math.max(...r.eigenvalues.map((v, i) => Math.abs(v - expectedEigenvalues(s.values, "largest", k)[i])));
+    assert.equal(r.eigenvalues.length, k);
+    assert.ok(err <= 1e-8 * 9, `k = ${k}: max abs error ${err}`);
+  }
+  s.op.dispose();
+});
