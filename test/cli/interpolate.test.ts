@@ -90,7 +90,7 @@ test("interpolate rejects bad input with one InputError, writing nothing", async
   saveCheckpoint(join(root, "other"), { model: other, theta: other.init(0), dataSpec: DATA, dtype: "float64" });
   const a = join(root, "a"), b = join(root, "b");
   const cases: [string[], string, RegExp][] = [
-    [["--from", join(root, "missing"), "--to", b], "--from", /not found/],
+    [["--from", join(root, "missing"), "--to", b], join(root, "missing"), /not found \(--from\)/],
     [["--from", a], "--to", /required/],
     [["--from", a, "--to", join(root, "other")], "--to", /holds mlp:4-8-3:tanh/],
     [["--model", "mlp:4-8-3:tanh", "--from", a, "--to", b], "--from", /holds mlp:4-6-3:tanh/],
