@@ -177,9 +177,3 @@ export function formatHelp(command: string, summary: string, specs: OptionSpecs,
     "",
   ].join("\n");
 }
-
-export function requireOption<T>(opts: ParsedOptions, name: string, command: string): T {
-  const v = opts[name];
-  if (v === undefined) throw new InputError(`--${name}`, `is required by "curvlab ${command}"`);
-  return v as T;
-}
