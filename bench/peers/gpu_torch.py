@@ -8,7 +8,7 @@ matmuls are true float32 as on the WebGPU side. Every timing synchronizes the de
 
 ResNet-20 (He et al. 2016, the CIFAR variant: 3 stages of 3 basic blocks, 16/32/64 channels,
 BatchNorm in eval mode, 1x1-convolution shortcuts where the shape changes, global average pooling,
-a linear head) is this file's own, for timing only: its weights are not curvlab's.
+a linear head) is bench/peers/conv_torch.py's, for timing only: its weights are not curvlab's.
 
 Lanczos and SLQ run on flat vectors with full reorthogonalization (three-term step, then one
 classical Gram-Schmidt pass against the whole basis, as curvlab's lanczos-tridiagonal.ts), the
@@ -37,6 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jsonline  # noqa: E402
 from hvp_torch import Problem  # noqa: E402
+from conv_torch import ResNet  # noqa: E402  (ResNet-20 with PyHessian's state_dict names)
 
 DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -85,44 +86,9 @@ def load(d, widths, activation):
     return Problem(x, y, theta, v, widths, activation)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        h = F.relu(self.b1(self.c1(x)))
-        h = self.b2(self.c2(h))
-        return F.relu(h + (self.short(x) if self.short is not None else x))
-
-
-class ResNet20(nn.Module):
-    def __init__(self, classes=10):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(16)
-        layers, cin = [], 16
-        for cout, stride in ((16, 1), (32, 2), (64, 2)):
-            for i in range(3):
-                layers.append(Block(cin, cout, stride if i == 0 else 1))
-                cin = cout
-        self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(64, classes)
-
-    def forward(self, x):
-        h = self.layers(F.relu(self.bn(self.conv(x))))
-        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
-
-
 def resnet_hvp(batch, reps):
     torch.manual_seed(0)
-    model = ResNet20().to(DEV).eval()
+    model = ResNet().to(DEV).eval()
     params = [p for p in model.parameters()]
     x = torch.randn(batch, 3, 32, 32, device=DEV)
     y = torch.randint(0, 10, (batch,), device=DEV)
