@@ -115,7 +115,7 @@ test("globalAvgPool is the mean over the spatial dimensions", async () => {
 });
 
 test("Hessian of a small LeNet from Hessian-vector products equals the dense autodiff Hessian (float64)", async () => {
-  const model = parseModel("cnn:lenet:in=1x10x10,c1=3,c2=4,k=3,classes=3");
+  const model = parseModel("cnn:lenet:in=1x10x10,c1=2,c2=3,k=3,classes=3");
   const data = loadData("gmm:k=3,d=100,n=5,sep=2,seed=4");
   defaultDevice("cpu");
   const exact = makeProblem(model, data, model.init(3), { dtype: "float64", batchSize: 1000 });
