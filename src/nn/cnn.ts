@@ -9,6 +9,7 @@
 import { nn, numpy as np, type Array } from "../engine/jax.ts";
 import { conv2d, maxPool2 } from "./conv.ts";
 import { makeLayout, layoutSize } from "../tree/layout.ts";
+import { paramBlock } from "../tree/vector.ts";
 import { uniformFanIn } from "./init.ts";
 import type { Model } from "./model.ts";
 
@@ -46,10 +47,7 @@ export function lenet(config: CnnConfig, spec: string): Model {
     { name: "7.bias", shape: [classes] },
   ]);
   const p = Object.fromEntries(layout.map((q) => [q.name, q]));
-  const block = (theta: Array, name: string) => {
-    const q = p[name];
-    return theta.ref.slice([q.offset, q.offset + q.size]).reshape([...q.shape]);
-  };
+  const block = (theta: Array, name: string) => paramBlock(theta, p[name]);
   const fanIn: Record<string, number> = { "0": C * k * k, "3": c1 * k * k, "7": flat };
 
   function apply(theta: Array, x: Array): Array {

@@ -39,6 +39,7 @@ import { numpy as np, type Array } from "../engine/jax.ts";
 import { InputError } from "../errors.ts";
 import { readInputFile } from "../data/files.ts";
 import { makeLayout, layoutSize } from "../tree/layout.ts";
+import { paramBlock } from "../tree/vector.ts";
 import type { Model } from "./model.ts";
 import { REWRITTEN_ONNX_OPS, rewriteGraph, type ComputeType } from "./onnx-rewrite.ts";
 
@@ -214,7 +215,7 @@ export function loadOnnxModel(path: string): Model {
 
   function apply(theta: Array, x: Array): Array {
     const feeds: Record<string, Array> = { [input.name]: x.reshape([x.shape[0], ...inputShape]) };
-    for (const p of layout) feeds[p.name] = theta.ref.slice([p.offset, p.offset + p.size]).reshape([...p.shape]);
+    for (const p of layout) feeds[p.name] = paramBlock(theta, p);
     const onnx = onnxFor(theta.dtype === np.float64 ? TensorProto_DataType.DOUBLE : TensorProto_DataType.FLOAT);
     theta.dispose();
     const out = onnx.run(feeds);

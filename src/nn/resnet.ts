@@ -29,6 +29,7 @@
 import { nn, numpy as np, type Array } from "../engine/jax.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import { makeLayout, layoutSize, type ParamLayout, type ParamSpec } from "../tree/layout.ts";
+import { paramBlock } from "../tree/vector.ts";
 import { conv2d } from "./conv.ts";
 import { batchNorm2d, batchNormEntries, initialBuffers, statsToBufferVector, type BatchNormMode, type BatchStats, type RunningStats } from "./batchnorm.ts";
 import type { Model } from "./model.ts";
@@ -129,10 +130,7 @@ export function resnet(config: ResNetConfig, spec: string, bufferValues?: ArrayL
   const [C, H, W] = config.inputShape;
 
   function forward(theta: Array, x: Array, mode: BatchNormMode, collect?: BatchStats[]): Array {
-    const block = (name: string): Array => {
-      const q = byName.get(name)!;
-      return theta.ref.slice([q.offset, q.offset + q.size]).reshape([...q.shape]);
-    };
+    const block = (name: string): Array => paramBlock(theta, byName.get(name)!);
     const convolve = (h: Array, c: Conv) => conv2d(h, block(`${c.name}.weight`), { stride: c.stride, padding: c.padding });
     const norm = (h: Array, prefix: string) => batchNorm2d(h, block(`${prefix}.weight`), block(`${prefix}.bias`), mode, running(prefix), collect);
     const n = x.shape[0]!;

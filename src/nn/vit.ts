@@ -20,6 +20,7 @@
 import { numpy as np, type Array } from "../engine/jax.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import { makeLayout, layoutSize, type ParamSpec } from "../tree/layout.ts";
+import { paramBlock } from "../tree/vector.ts";
 import { layerNorm, linear, selfAttention } from "./attention.ts";
 import { geluExact } from "./erf.ts";
 import type { Model } from "./model.ts";
@@ -81,10 +82,7 @@ export function vit(config: VitConfig, spec: string): Model {
   const byName = new Map<string, ParamSpec>(layout.map((q) => [q.name, q]));
 
   function apply(theta: Array, x: Array): Array {
-    const block = (name: string): Array => {
-      const q = byName.get(name)!;
-      return theta.ref.slice([q.offset, q.offset + q.size]).reshape([...q.shape]);
-    };
+    const block = (name: string): Array => paramBlock(theta, byName.get(name)!);
     const n = x.shape[0]!;
     // [n, C, gh, p, gw, p] -> [n, gh, gw, C, p, p] -> [n, T, C p p]: one row per patch.
     const rows = x.reshape([n, C, gh, p, gw, p]).transpose([0, 2, 4, 1, 3, 5]).reshape([n, patches, C * p * p]);

@@ -46,3 +46,8 @@ export function gaussianDirection(seed: number, size: number, dtype: DTypeName):
 export function rademacherDirection(seed: number, size: number, dtype: DTypeName): Array {
   return random.rademacher(random.key(seed), { shape: [size], dtype: toDType(dtype) });
 }
+
+/** The block of flat parameters `theta` that `p` names, in its shape (borrows theta). */
+export function paramBlock(theta: Array, p: { readonly offset: number; readonly size: number; readonly shape: readonly number[] }): Array {
+  return theta.ref.slice([p.offset, p.offset + p.size]).reshape([...p.shape]);
+}
