@@ -17,19 +17,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { createServer as netServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { build, preview } from "vite";
 import { chromium, type Browser } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, CONFIG, ROOT, freePort, missing } from "./browser-setup.ts";
 
-const CHROMIUM = process.env.CURVLAB_CHROMIUM ?? "/usr/bin/chromium";
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../../web/vite.config.ts", import.meta.url));
-const ARGS = [
-  "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-  "--disable-sync", "--no-first-run", "--headless=new", "--enable-unsafe-webgpu",
-];
+const ARGS = [...CHROMIUM_ARGS, "--enable-unsafe-webgpu"];
 /**
  * Bounds: measured differences x ~20. Measured (chromium 156, SwiftShader, 244 parameters): train
  * losses 1.6e-6 relative (float32 on both: summation orders differ), eigenvalues 9.3e-8 of
@@ -38,19 +30,7 @@ const ARGS = [
 const LOSS_BOUND = 3e-5;
 const SPECTRUM_BOUND = 2e-6;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = netServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const missing = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt install chromium, or set CURVLAB_CHROMIUM)`;
-if (missing && process.env.CURVLAB_REQUIRE_BROWSER === "1") throw new Error(missing);
 
 interface Run {
   readonly device: string;

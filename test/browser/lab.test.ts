@@ -12,35 +12,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { createServer as netServer } from "node:net";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, CONFIG, ROOT, freePort, missing } from "./browser-setup.ts";
 
-const CHROMIUM = process.env.CURVLAB_CHROMIUM ?? "/usr/bin/chromium";
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../../web/vite.config.ts", import.meta.url));
 const OUT = fileURLToPath(new URL("../../test-output", import.meta.url));
-const ARGS = [
-  "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-  "--disable-sync", "--no-first-run", "--headless=new",
-];
+const ARGS = [...CHROMIUM_ARGS];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = netServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const missing = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt install chromium, or set CURVLAB_CHROMIUM)`;
-// CI installs chromium (.ci/run) and sets CURVLAB_REQUIRE_BROWSER=1: there, a missing browser fails.
-if (missing && process.env.CURVLAB_REQUIRE_BROWSER === "1") throw new Error(missing);
 
 test("browser lab: the quick study draws a spectrum, without console errors", { skip: missing, timeout: 150_000 }, async () => {
   await build({ configFile: CONFIG, root: `${ROOT}/web`, logLevel: "warn" });
