@@ -27,7 +27,7 @@ export function curvatureOptions(defaultDtype: DTypeName): OptionSpecs {
     dtype: { type: "string", help: "arithmetic precision", choices: ["float32", "float64"], default: defaultDtype },
     exact: { type: "boolean", help: "float64 with exact transcendentals (the cpu device; slower)" },
     "batch-size": { type: "int", bounds: { min: 1 }, help: "examples per batch when accumulating over the data", default: 1000 },
-    hvp: { type: "string", help: "Hessian-vector product method", choices: HVP_METHODS, default: "linearize" },
+    hvp: { type: "string", help: "Hessian-vector product method: auto picks linearize, or grad-of-jvp (float32) or relinearize (float64) per batch where the linearizations of all the data would not fit in memory", choices: HVP_METHODS, default: "auto" },
     json: { type: "boolean", help: "print one JSON object (results, settings, cost) on stdout" },
     quiet: { type: "boolean", help: "no progress on stderr" },
   };

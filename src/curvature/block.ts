@@ -21,5 +21,11 @@ export function restrictOperator(op: LinearOperator, offset: number, size: numbe
       return out.slice([offset, offset + size]);
     },
     () => op.dispose(),
+    async (v) => {
+      const full = np.pad(v.ref, [[offset, op.size - offset - size]]);
+      const out = await op.matvecAsync(full);
+      full.dispose();
+      return out.slice([offset, offset + size]);
+    },
   );
 }

@@ -5,7 +5,7 @@
  * H = G + sum_i (dL/df_i) grad^2 f_i, and carries the outliers of the Hessian spectrum in
  * Sagun et al. (2017). For cross-entropy it also equals the (true) Fisher information.
  */
-import { makeOperator, sumOver, type LinearOperator } from "./operator.ts";
+import { makeOperator, sumOver, sumOverAsync, type LinearOperator } from "./operator.ts";
 import { linearizeOutputs } from "./output-linearization.ts";
 import { describeProblem, type LossProblem } from "./problem.ts";
 import { lossOutputHvp } from "../nn/loss.ts";
@@ -18,5 +18,6 @@ export function ggnOperator(problem: LossProblem): LinearOperator {
     `Gauss-Newton matrix of the ${describeProblem(problem)}`,
     (v) => sumOver(lin.batches, (b) => b.vjp(lossOutputHvp(problem.loss, b.outputs.ref, b.jvp(v), problem.n))),
     () => lin.dispose(),
+    (v) => sumOverAsync(lin.batches, (b) => b.vjp(lossOutputHvp(problem.loss, b.outputs.ref, b.jvp(v), problem.n))),
   );
 }

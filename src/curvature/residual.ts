@@ -20,5 +20,6 @@ export function residualOperator(problem: LossProblem, opts: HessianOptions = {}
       H.dispose();
       G.dispose();
     },
+    async (v) => (await H.matvecAsync(v)).sub(await G.matvecAsync(v)),
   );
 }

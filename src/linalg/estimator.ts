@@ -110,7 +110,7 @@ export function journaledRows(op: LinearOperator, X: JaxArray, journal: Journal 
 export async function journaledSample(journal: Journal | undefined, key: string, op: LinearOperator, probe: () => JaxArray, what: string): Promise<number> {
   const s = await journaled(journal, key, async () => {
     const u = probe();
-    const au = op.matvec(u);
+    const au = await op.matvecAsync(u);
     const value = await dot(u, au);
     u.dispose();
     au.dispose();
@@ -121,10 +121,10 @@ export async function journaledSample(journal: Journal | undefined, key: string,
 }
 
 /** The device vector `compute()` gives, saved in the journal under `key`, or taken back from it. */
-export async function journaledVector(journal: Journal | undefined, key: string, op: LinearOperator, compute: () => JaxArray): Promise<JaxArray> {
+export async function journaledVector(journal: Journal | undefined, key: string, op: LinearOperator, compute: () => JaxArray | Promise<JaxArray>): Promise<JaxArray> {
   const saved = journal ? await journal.getArray(key) : undefined;
   if (saved) return fromHost(saved, op.dtype);
-  const y = compute();
+  const y = await compute();
   if (journal) await journal.putArray(key, await readHost(y.ref));
   return y;
 }

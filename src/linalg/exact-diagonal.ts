@@ -39,7 +39,7 @@ export async function exactDiagonal(op: LinearOperator, opts: ExactDiagonalOptio
     const i = offset + j;
     // e_i from the host, and a_ii = e_i . (A e_i): fixed shapes, so no kernel per coordinate.
     const e = unitVector(i, n, op.dtype);
-    const col = op.matvec(e);
+    const col = await op.matvecAsync(e);
     const read = readHost(col.mul(e).sum().reshape([1])).then((v) => {
       diag[j] = v[0];
     });

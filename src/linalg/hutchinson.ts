@@ -61,9 +61,9 @@ export async function hutchinsonDiagonal(op: LinearOperator, opts: TraceOptions 
   let sumSq: JaxArray | null = null;
   try {
     for (let j = 0; j < m; j++) {
-      const x = await journaledVector(run.journal, `hutchinson-diagonal-probe-${j}`, op, () => {
+      const x = await journaledVector(run.journal, `hutchinson-diagonal-probe-${j}`, op, async () => {
         const z = probeVector("rademacher", seeds[j], op.size, op.dtype);
-        return op.matvec(z).mul(z);
+        return (await op.matvecAsync(z)).mul(z);
       });
       if (!shift) {
         shift = x;

@@ -123,7 +123,7 @@ export async function lanczosSteps(op: LinearOperator, basis: DeviceBasis, q: Ja
       const qj: JaxArray = next;
       next = null;
       basis.push(qj);
-      w = op.matvec(qj);
+      w = await op.matvecAsync(qj);
       // The three-term step (alpha_j stays on the device until the step's one read)...
       const a0 = qj.ref.mul(w.ref).sum();
       w = w.sub(qj.ref.mul(a0.ref));

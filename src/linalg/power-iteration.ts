@@ -116,7 +116,7 @@ export async function powerIteration(op: LinearOperator, opts: PowerIterationOpt
       let it = 0;
       while (it < maxIter) {
         if (found) v = normalize(v.sub(np.matmul(np.matmul(found.ref, v.ref), found.ref)));
-        const Av = op.matvec(v);
+        const Av = await op.matvecAsync(v);
         it++;
         const host: ArrayLike<number> = await np.stack([Av.ref.mul(v.ref).sum(), Av.ref.mul(Av.ref).sum()]).data();
         v.dispose();

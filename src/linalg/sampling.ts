@@ -87,19 +87,19 @@ export async function applyToRows(
   op: LinearOperator,
   X: JaxArray,
   onEach?: () => void,
-  each?: (i: number, product: () => JaxArray) => Promise<JaxArray>,
+  each?: (i: number, product: () => Promise<JaxArray>) => Promise<JaxArray>,
 ): Promise<JaxArray> {
   const k = X.shape[0];
   const rows: JaxArray[] = [];
   try {
     for (let i = 0; i < k; i++) {
-      const product = () => {
+      const product = async () => {
         const x = row(X, i);
-        const y = op.matvec(x);
+        const y = await op.matvecAsync(x);
         x.dispose();
         return y;
       };
-      const y = each ? await each(i, product) : product();
+      const y = each ? await each(i, product) : await product();
       rows.push(y);
       await y.blockUntilReady();
       onEach?.();

@@ -38,6 +38,12 @@ export interface Model {
    * Consumes `theta` and `x` (jax-js ownership rules).
    */
   apply(theta: Array, x: Array): Array;
+  /**
+   * Floats in the outputs of the model's layers (convolutions, attention, linear maps) for one
+   * example: how the memory of its derivatives grows with the batch (curvature/hessian.ts sizes
+   * its batches with it). Absent where unknown.
+   */
+  readonly activationsPerExample?: number;
   /** What the user should know about how this model was built (e.g. an ONNX export that folded BatchNorm); the CLI prints them. */
   readonly warnings?: readonly string[];
   /** The model's own default initialization of the parameters, seeded (documented per model). */

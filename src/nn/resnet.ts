@@ -156,6 +156,7 @@ export function resnet(config: ResNetConfig, spec: string, bufferValues?: ArrayL
     outputDim: config.classes,
     layout,
     size: layoutSize(layout),
+    activationsPerExample: convOutputs(arch, H, W),
     torch:
       `PyHessian models/resnet.py ${depthNote}` +
       `${C !== 3 ? `, conv1 taking ${C} channels` : ""}${H !== 32 || W !== 32 ? `, global average pooling of ${H}x${W} inputs` : ""}, ` +
@@ -170,6 +171,30 @@ export function resnet(config: ResNetConfig, spec: string, bufferValues?: ArrayL
       return statsToBufferVector(collected);
     },
   };
+}
+
+/** Floats in the outputs of all convolutions for one H x W example (BatchNorm and ReLU keep the shape). */
+function convOutputs(arch: Architecture, H: number, W: number): number {
+  let total = 0;
+  let h = H, w = W;
+  const out = (c: Conv) => {
+    h = Math.floor((h + 2 * c.padding - c.k) / c.stride) + 1;
+    w = Math.floor((w + 2 * c.padding - c.k) / c.stride) + 1;
+    total += c.out * h * w;
+  };
+  out(arch.stem);
+  for (const b of arch.blocks) {
+    const [h0, w0] = [h, w];
+    out(b.conv1);
+    out(b.conv2);
+    if (b.downsample) {
+      const [h1, w1] = [h, w];
+      [h, w] = [h0, w0];
+      out(b.downsample);
+      [h, w] = [h1, w1];
+    }
+  }
+  return total;
 }
 
 /** PyHessian's initialization (module comment), in layout order from one seeded stream. */
