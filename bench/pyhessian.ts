@@ -3,8 +3,8 @@
  * eigenvalue, Hutchinson trace and SLQ spectral density, by PyHessian's own code (Yao et al.
  * 2020; bench/peers/pyhessian_job.py runs its `hessian` class as its example script does) and by
  * the curvlab commands a user would type (`curvlab spectrum`, `trace`, `density` on
- * `--model resnet:20 --weights W --data cifar10:DIR,n=N`), on the same weights and images, in
- * the same run. Wall time is each whole job (for curvlab, the whole command: engine start, data,
+ * `--model resnet:20 --weights W --data cifar10:DIR,n=N`; the top eigenvalue also on the same
+ * network exported to ONNX, `--onnx FILE`), on the same weights and images, in the same run. Wall time is each whole job (for curvlab, the whole command: engine start, data,
  * the products); accuracy is judged by each estimator's own error (standard errors for the
  * trace, the power iteration's tolerance for the top eigenvalue).
  *
@@ -94,6 +94,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const weights = join(work, "resnet20.safetensors");
     const exp = spawnSync(py.python, [PEER, "--pyhessian", pyhessian, "--export-weights", weights], { encoding: "utf8" });
     if (exp.status !== 0) throw new Error(`exporting PyHessian's checkpoint failed: ${exp.stderr}`);
+    const onnxFile = join(work, "resnet20.onnx");
+    const expOnnx = spawnSync(py.python, [PEER, "--pyhessian", pyhessian, "--export-onnx", onnxFile], { encoding: "utf8" });
+    if (expOnnx.status !== 0) throw new Error(`exporting PyHessian's network to ONNX failed: ${expOnnx.stderr}`);
 
     ctx.log(`PyHessian: top, trace, density on ${n} images (batches of ${batchSize}) ...`);
     const peerRun = spawnSync(
@@ -113,6 +116,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ctx.log("curvlab density --probes 1 --steps 100 ...");
     const density = runCurvlab(["density", ...common, "--probes", "1", "--steps", "100"], threads);
 
+    ctx.log("curvlab spectrum --top 1 on the ONNX export ...");
+    const onnxData = ["--data", `cifar10:${dataDir},n=${n}`, "--batch-size", String(batchSize)];
+    const topOnnx = runCurvlab(["spectrum", "--onnx", onnxFile, ...onnxData, "--top", "1"], threads);
+
     const cTrace = trace.value.estimates[0];
     const dq = density.value.density;
     const peerTop = peer.top.eigenvalues[0] as number;
@@ -129,6 +136,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         PyHessian: sig(peerTop, 6),
         curvlab: sig(cTop, 6),
         agreement: `rel. diff ${sig(Math.abs(cTop - peerTop) / Math.abs(peerTop), 2)} (PyHessian's tol 1e-3; curvlab residual ${sig(top.value.residuals[0], 2)})`,
+      },
+      {
+        job: "top eigenvalue, ONNX export",
+        "PyHessian s": sig(peer.top.seconds),
+        "PyHessian HVPs": peer.top.hvps,
+        "curvlab s": sig(topOnnx.seconds),
+        "curvlab HVPs": topOnnx.value.matvecs,
+        "curvlab/PyHessian time": sig(topOnnx.seconds / peer.top.seconds),
+        PyHessian: sig(peerTop, 6),
+        curvlab: sig(topOnnx.value.eigenvalues[0], 6),
+        agreement: `rel. diff ${sig(Math.abs(topOnnx.value.eigenvalues[0] - peerTop) / Math.abs(peerTop), 2)} (curvlab residual ${sig(topOnnx.value.residuals[0], 2)})`,
       },
       {
         job: "trace (Hutchinson)",
@@ -160,6 +178,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       rows,
       notes: [
         `Whole job: PyHessian ${sig(totalPeer)} s, curvlab ${sig(totalOurs)} s (ratio ${sig(totalOurs / totalPeer)}).`,
+        "The ONNX row: the same network exported by torch.onnx.export (eval mode, training=PRESERVE: BatchNormalization kept with its running statistics), loaded with --onnx; not counted in the whole job.",
         "curvlab times are whole commands (process start, engine, data, products); PyHessian's are its calls (its Python start and data loading not counted).",
         "Top eigenvalue: PyHessian's power iteration (maxIter 100, tol 1e-3) vs curvlab's Lanczos (tol 1e-4 in float32). Trace: PyHessian's Hutchinson stops at a relative change under 1e-3; curvlab spends the same number of products.",
       ],

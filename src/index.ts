@@ -24,7 +24,7 @@ export { loadCifar10, CIFAR10_CLASSES, CIFAR10_NORMS } from "./data/cifar10.ts";
 export { readNpy, writeNpy } from "./data/npy.ts";
 export { readSafetensors, writeSafetensors } from "./data/safetensors.ts";
 export { trainTestSplit } from "./data/split.ts";
-export { makeProblem, evaluate, gradient, type LossProblem } from "./curvature/problem.ts";
+export { makeProblem, evaluate, gradient, gradientAsync, gradientFunction, type GradientFunction, type LossProblem } from "./curvature/problem.ts";
 export { makeOperator, type LinearOperator } from "./curvature/operator.ts";
 export { curvatureOperator, OPERATORS, type OperatorName, type CurvatureOptions } from "./curvature/make.ts";
 export { hessianOperator, type HvpMethod } from "./curvature/hessian.ts";

@@ -26,6 +26,16 @@ export async function timeDevice(f: () => Array): Promise<number> {
   return ms;
 }
 
+/** timeDevice for a computation that yields between its dispatches (an operator's matvecAsync). */
+export async function timeDeviceAsync(f: () => Promise<Array>): Promise<number> {
+  const t = performance.now();
+  const r = await f();
+  await r.blockUntilReady();
+  const ms = performance.now() - t;
+  r.dispose();
+  return ms;
+}
+
 /** max_i |a_i - b_i| / max_i |b_i|: the error relative to the reference's scale. */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`maxRelDiff: lengths ${a.length} and ${b.length}`);

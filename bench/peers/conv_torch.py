@@ -7,12 +7,14 @@ Models (state_dict names equal curvlab's parameter layout, so weights load by na
            Flatten(), Linear(256,10))
   resnet20: the CIFAR ResNet of He et al. 2016: conv1 3x3 16 + BN, 3 stages x 3 BasicBlocks
            (16/32/64 channels, stride 2 at stage changes, 1x1 conv + BN downsample there), global
-           average pool, fc 64 -> 10; PyHessian's models/resnet.py names. BatchNorm uses batch statistics (train mode).
+           average pool, fc 64 -> 10; PyHessian's models/resnet.py names. BatchNorm: batch statistics (train mode) or
+           the running ones (eval mode), as "load" asks.
 Loss: CrossEntropyLoss (mean). HVP: double backward.
 
 Commands (one JSON per stdin line, bench/peers/jsonline.py):
   {"cmd": "threads", "n": N}
-  {"cmd": "load", "dir": D, "model": "lenet"|"resnet20", "names": [...], "shapes": [[...], ...]}
+  {"cmd": "load", "dir": D, "model": "lenet"|"resnet20", "names": [...], "shapes": [[...], ...],
+   "mode": "train"|"eval"}  (BatchNorm: batch statistics, or the running ones; default train)
         D/x.npy f4 [n, C, H, W], D/y.npy i4, D/theta.npy f4 (layout order), D/v.npy f4
   {"cmd": "compute", "out": D}  -> D/torch_{grad,hvp}_f32.npy (layout order)
   {"cmd": "time", "what": "grad"|"hvp", "reps": R} -> {"seconds": [...]}
@@ -77,9 +79,9 @@ MODELS = {"lenet": lenet, "resnet20": lambda: ResNet(3)}
 
 
 class Problem:
-    def __init__(self, d, model, names, shapes):
+    def __init__(self, d, model, names, shapes, mode="train"):
         torch.manual_seed(0)
-        self.net = MODELS[model]().train()
+        self.net = MODELS[model]().train(mode != "eval")
         params = dict(self.net.named_parameters())
         theta = torch.from_numpy(np.load(os.path.join(d, "theta.npy")))
         v = torch.from_numpy(np.load(os.path.join(d, "v.npy")))
@@ -127,7 +129,7 @@ def serve():
         return {"threads": torch.get_num_threads(), "torch": torch.__version__}
 
     def load(msg):
-        state["p"] = Problem(msg["dir"], msg["model"], msg["names"], msg["shapes"])
+        state["p"] = Problem(msg["dir"], msg["model"], msg["names"], msg["shapes"], msg.get("mode", "train"))
         return {"ok": True}
 
     def compute(msg):

@@ -16,6 +16,10 @@ example shuffles; the Hessian of the mean loss over the same N images does not d
 
   --export-weights FILE   also write the checkpoint as safetensors (PyTorch state_dict names,
                           "module." prefix of DataParallel removed, buffers included) and exit
+  --export-onnx FILE      also write the network as ONNX (torch.onnx.export of the model in eval
+                          mode with training=PRESERVE, so BatchNormalization stays a node with its
+                          running statistics and the weights keep their names; batch axis dynamic)
+                          and exit
   --jobs top,trace,density   which jobs (default all three); --time-hvp R times R single
                           products instead (seconds per product)
 Prints one JSON object on stdout.
@@ -80,6 +84,7 @@ def main():
     ap.add_argument("--pyhessian", required=True)
     ap.add_argument("--checkpoint", default=None, help="default: PYHESSIAN/checkpoints/net.pkl")
     ap.add_argument("--export-weights", default=None)
+    ap.add_argument("--export-onnx", default=None)
     ap.add_argument("--data", default=None, help="folder of CIFAR-10 binary batches")
     ap.add_argument("--split", default="train")
     ap.add_argument("--n", type=int, default=200)
@@ -107,6 +112,15 @@ def main():
     model = resnet(num_classes=10, depth=20)
     model.load_state_dict(state)
     model.eval()
+    if args.export_onnx:
+        tmp = args.export_onnx + ".tmp"
+        torch.onnx.export(
+            model, torch.zeros(2, 3, 32, 32), tmp, input_names=["input"], output_names=["logits"], opset_version=13,
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, training=torch.onnx.TrainingMode.PRESERVE,
+        )
+        os.replace(tmp, args.export_onnx)
+        print(json.dumps({"onnx": args.export_onnx}))
+        return
     x, y = read_cifar(args.data, args.n, args.split)
     batches = [(x[i : i + args.batch_size], y[i : i + args.batch_size]) for i in range(0, len(y), args.batch_size)]
     criterion = torch.nn.CrossEntropyLoss()

@@ -28,13 +28,14 @@
  *   (Model.activationsPerExample) and the linearizations of the whole dataset would not fit in
  *   LINEARIZE_BUDGET; then `grad-of-jvp` in float32 and `relinearize` in float64.
  * The per-batch methods cut each batch into chunks of at most `chunkRows` examples (by default
- * what fits in CHUNK_BUDGET by the model's activations), except with BatchNorm on batch
+ * what fits in chunks.ts's CHUNK_BUDGET by the model's activations), except with BatchNorm on batch
  * statistics, whose batches define the statistics; `matvecAsync` waits for each chunk, so the
  * memory in use is one chunk's (operator.ts).
  */
 import { grad, jit, jvp, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
 import { makeOperator, sumOver, sumOverAsync, type LinearOperator } from "./operator.ts";
 import { batchLoss, describeProblem, replaysThroughJit, type LossProblem } from "./problem.ts";
+import { chunksOf, disposeChunks as disposeAll, rowsWithinBudget, type Chunk } from "./chunks.ts";
 
 export type HvpMethod = "auto" | "linearize" | "relinearize" | "grad-of-jvp";
 export const HVP_METHODS: readonly HvpMethod[] = ["auto", "linearize", "relinearize", "grad-of-jvp"];
@@ -48,8 +49,6 @@ export interface HessianOptions {
 
 /** Memory the linearizations of the whole dataset may take before `auto` goes per batch. */
 export const LINEARIZE_BUDGET = 2 ** 30;
-/** Memory one chunk's program may take in the per-batch methods. */
-export const CHUNK_BUDGET = 1.5 * 2 ** 30;
 /**
  * Floats of device memory per activation float of one example, measured on resnet:20 (200,704
  * activations an image; float32, Wasm): a linearization holds ~257 (1.9 GB for 8 images); the
@@ -71,38 +70,7 @@ export function resolveHvpMethod(problem: LossProblem, method: HvpMethod = "auto
 
 /** Examples per chunk of a per-batch method: the option, else what fits CHUNK_BUDGET, else a batch. */
 export function chunkRowsFor(problem: LossProblem, method: "relinearize" | "grad-of-jvp", chunkRows?: number): number {
-  if (chunkRows !== undefined) return chunkRows;
-  const act = problem.model.activationsPerExample;
-  const largest = Math.max(...problem.batches.map((b) => b.n));
-  if (act === undefined) return largest;
-  return Math.max(1, Math.min(largest, Math.floor(CHUNK_BUDGET / (act * FLOATS_PER_ACTIVATION[method] * bytesOf(problem)))));
-}
-
-interface Chunk {
-  readonly x: Array;
-  readonly targets: Array;
-}
-
-/**
- * The problem's batches cut into chunks of at most `rows` examples, of equal sizes within a batch
- * (one jit trace per distinct size); whole batches when the model's BatchNorm uses batch statistics.
- */
-function chunksOf(problem: LossProblem, rows: number): Chunk[] {
-  const whole = problem.model.buffers?.batchNorm === "batch";
-  const out: Chunk[] = [];
-  for (const b of problem.batches) {
-    if (whole || b.n <= rows) {
-      out.push({ x: b.x.ref, targets: b.targets.ref });
-      continue;
-    }
-    const pieces = Math.ceil(b.n / rows);
-    const size = Math.ceil(b.n / pieces);
-    for (let a = 0; a < b.n; a += size) {
-      const e = Math.min(b.n, a + size);
-      out.push({ x: b.x.ref.slice([a, e]).mul(1), targets: b.targets.ref.slice([a, e]).mul(1) });
-    }
-  }
-  return out;
+  return chunkRows ?? rowsWithinBudget(problem, FLOATS_PER_ACTIVATION[method]);
 }
 
 export function hessianOperator(problem: LossProblem, opts: HessianOptions = {}): LinearOperator {
@@ -135,7 +103,7 @@ export function hessianOperator(problem: LossProblem, opts: HessianOptions = {})
     );
   }
   const chunks = chunksOf(problem, chunkRowsFor(problem, method, opts.chunkRows));
-  const disposeChunks = () => chunks.forEach((c) => (c.x.dispose(), c.targets.dispose()));
+  const disposeChunks = () => disposeAll(chunks);
   if (method === "grad-of-jvp") {
     if (problem.dtype !== "float32") {
       disposeChunks();

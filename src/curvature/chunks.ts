@@ -1,0 +1,94 @@
+/**
+ * Chunks of examples for per-chunk device programs: a problem's batches cut into pieces small
+ * enough that one piece's program fits a memory budget, so that sums over them (awaited one at a
+ * time, operator.ts sumOverAsync) hold one piece's buffers at a time. jax-js allocates every
+ * buffer of a jitted program before the first is freed, so a program's memory is about the sum of
+ * its intermediates: for a convolutional network, a number of floats per activation of an
+ * example, measured per kind of program (hessian.ts, problem.ts) against the model's own count
+ * of activations (Model.activationsPerExample). Models that give no count run whole batches.
+ *
+ * Why the sizes of the chunks matter as much as their number: jax-js's Wasm allocator (0.1.25)
+ * keeps freed blocks on a free list per size class and never merges or returns them, so memory
+ * freed by a program of one chunk size serves only buffers of the same sizes. Every distinct
+ * chunk size costs its own program's memory for the rest of the process (resnet:20, gradient on
+ * 256 images in chunks of 52 and 48: 3.0 GB resident, then a product in chunks of 16 ran out of
+ * Wasm's 4 GiB). So batches are cut into equal pieces where a divisor allows, and the chunk size
+ * is chosen so that the programs of all distinct sizes fit the budget together.
+ */
+import type { Array as JaxArray } from "../engine/jax.ts";
+import type { LossProblem } from "./problem.ts";
+
+/** Memory one chunk's program may take. */
+export const CHUNK_BUDGET = 1.5 * 2 ** 30;
+/** Memory the programs of all distinct chunk sizes of a problem may take together (module comment). */
+export const CHUNKS_TOTAL_BUDGET = 2.5 * 2 ** 30;
+
+export interface Chunk {
+  readonly x: JaxArray;
+  readonly targets: JaxArray;
+}
+
+/**
+ * Sizes of the pieces a batch of n examples is cut into, at most `rows` each: equal pieces of the
+ * largest divisor of n in [rows/2, rows] when there is one (one program size), else pieces of
+ * `rows` and the remainder.
+ */
+export function pieceSizes(n: number, rows: number): number[] {
+  if (n <= rows) return [n];
+  for (let d = rows; d >= Math.ceil(rows / 2); d--) if (n % d === 0) return Array.from({ length: n / d }, () => d);
+  const sizes = Array.from({ length: Math.floor(n / rows) }, () => rows);
+  if (n % rows > 0) sizes.push(n % rows);
+  return sizes;
+}
+
+const wholeBatches = (problem: LossProblem) => problem.model.buffers?.batchNorm === "batch";
+
+/** The distinct chunk sizes of the problem cut at `rows`. */
+function distinctSizes(problem: LossProblem, rows: number): number[] {
+  const sizes = new Set<number>();
+  for (const b of problem.batches) for (const s of wholeBatches(problem) ? [b.n] : pieceSizes(b.n, rows)) sizes.add(s);
+  return [...sizes];
+}
+
+/**
+ * The most examples a chunk may have for a program holding `floatsPerActivation` floats per
+ * activation of an example: one chunk's program within `budget`, and the programs of all
+ * distinct chunk sizes within `total` together (at least 1; the largest batch when the model
+ * gives no count).
+ */
+export function rowsWithinBudget(problem: LossProblem, floatsPerActivation: number, budget = CHUNK_BUDGET, total = CHUNKS_TOTAL_BUDGET): number {
+  const act = problem.model.activationsPerExample;
+  const largest = Math.max(...problem.batches.map((b) => b.n));
+  if (act === undefined) return largest;
+  const perExample = act * floatsPerActivation * (problem.dtype === "float64" ? 8 : 4);
+  for (let rows = Math.min(largest, Math.floor(budget / perExample)); rows > 1; rows--) {
+    const sum = distinctSizes(problem, rows).reduce((a, s) => a + s * perExample, 0);
+    if (sum <= total) return rows;
+  }
+  return 1;
+}
+
+/**
+ * The problem's batches cut into chunks of at most `rows` examples (pieceSizes); whole batches
+ * when the model's BatchNorm uses batch statistics (a batch defines its statistics). The chunks
+ * own their arrays: dispose them.
+ */
+export function chunksOf(problem: LossProblem, rows: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (const b of problem.batches) {
+    if (wholeBatches(problem) || b.n <= rows) {
+      out.push({ x: b.x.ref, targets: b.targets.ref });
+      continue;
+    }
+    let a = 0;
+    for (const size of pieceSizes(b.n, rows)) {
+      out.push({ x: b.x.ref.slice([a, a + size]).mul(1), targets: b.targets.ref.slice([a, a + size]).mul(1) });
+      a += size;
+    }
+  }
+  return out;
+}
+
+export function disposeChunks(chunks: readonly Chunk[]): void {
+  for (const c of chunks) c.x.dispose(), c.targets.dispose();
+}
