@@ -3,13 +3,14 @@
  * destination under a temporary name, then renamed, so an error leaves nothing half-written. A
  * filesystem error (EEXIST, ENOTDIR, EACCES, ENOSPC, EROFS, ...) is an InputError naming the path.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fsErrorCode, fsInputError } from "./paths.ts";
+import { makeFolders } from "../data/files.ts";
 
 export function writeOutputs(dir: string, files: Readonly<Record<string, string | Uint8Array>>): string[] {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
   } catch (e) {
     throw fsErrorCode(e) ? fsInputError(e, dir, "create the output folder") : e;
   }

@@ -5,7 +5,7 @@
  * existing ancestor a writable folder). Filesystem errors while writing outputs become InputErrors
  * naming the path (EEXIST, ENOTDIR, EACCES, ENOSPC, EROFS, ...).
  */
-import { accessSync, constants, statSync, type Stats } from "node:fs";
+import { accessSync, constants, statfsSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 
@@ -74,6 +74,28 @@ export function checkRegularFile(path: string, what = "file"): void {
   if (!st.isFile() && !st.isDirectory()) throw new InputError(path, `cannot read ${what}: is ${kindOf(st)}, not a regular file`);
 }
 
+/** Kernel file systems (statfs f_type) that hold no user files: writing there fails or does harm. */
+const VIRTUAL_FS: Record<number, string> = {
+  0x9fa0: "procfs",
+  0x62656572: "sysfs",
+  0x1cd1: "devpts",
+  0x27e0eb: "cgroupfs",
+  0x63677270: "cgroup2fs",
+  0x64626720: "debugfs",
+  0x74726163: "tracefs",
+  0x73636673: "securityfs",
+  0xcafe4a11: "bpffs",
+};
+
+/** The name of the virtual file system `path` is on, or null (also where statfs is unavailable). */
+function virtualFileSystem(path: string): string | null {
+  try {
+    return VIRTUAL_FS[Number(statfsSync(path).type)] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `dir` must be a folder, or creatable: its nearest existing ancestor a folder we may write in.
  * Creates nothing.
@@ -90,6 +112,8 @@ export function checkOutputDir(input: string, dir: string): void {
   }
   if (st) {
     if (!st.isDirectory()) throw new InputError(dir, `exists and is not a folder (${input} expects a folder)`);
+    const vfs = virtualFileSystem(abs);
+    if (vfs) throw new InputError(dir, `cannot write in folder (${input}): it is on ${vfs}, a kernel file system, not storage`);
     try {
       accessSync(abs, constants.W_OK | constants.X_OK);
     } catch {
@@ -109,6 +133,8 @@ export function checkOutputDir(input: string, dir: string): void {
     }
     if (pst) {
       if (!pst.isDirectory()) throw new InputError(dir, `cannot create folder (${input}): ${parent} is a file, not a folder`);
+      const vfs = virtualFileSystem(parent);
+      if (vfs) throw new InputError(dir, `cannot create folder (${input}): ${parent} is on ${vfs}, a kernel file system, not storage`);
       try {
         accessSync(parent, constants.W_OK | constants.X_OK);
       } catch {

@@ -4,8 +4,8 @@
  * /dev/zero never ends), and writing atomically (a temporary file in the same folder,
  * then a rename) so that a crash or a bad input never leaves a half-written file behind.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 
 const reasons: Record<string, string> = {
@@ -31,6 +31,29 @@ export function readInputFile(path: string, what = "file"): Uint8Array {
     const code = (e as NodeJS.ErrnoException).code ?? "";
     const why = reasons[code] ?? (e as Error).message;
     throw new InputError(path, `cannot read ${what}: ${why}`);
+  }
+}
+
+/**
+ * `mkdir -p`: creates `path` and its missing parents, one level at a time. Not Node's
+ * `mkdirSync(path, { recursive: true })`, which never returns where a parent exists but refuses
+ * children with ENOENT (a folder under /proc, Node 20: it spins at 100% CPU). Filesystem errors
+ * are thrown as they come (callers map them to InputErrors naming the path).
+ */
+export function makeFolders(path: string, opts: { readonly mode?: number } = {}): void {
+  const missing: string[] = [];
+  for (let p = resolve(path); !existsSync(p); ) {
+    missing.push(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, opts.mode === undefined ? undefined : { mode: opts.mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
   }
 }
 

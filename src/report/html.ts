@@ -25,11 +25,11 @@
  * their data inline, which is what lets the browser lab redraw a study's figures without rerunning
  * it. `specsInResults: false` leaves the specs out for a smaller file.
  */
-import { mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../errors.ts";
-import { writeFileAtomic } from "../data/files.ts";
+import { writeFileAtomic, makeFolders } from "../data/files.ts";
 import { rasterize, toSvg } from "./render.ts";
 
 export type JsonCell = string | number | boolean | null;
@@ -452,7 +452,7 @@ export async function writeReport(dir: string, report: Report, opts: WriteReport
   // 2. Stage every file next to its destination, then rename them all into place.
   const figDir = join(dir, "figures");
   try {
-    mkdirSync(figDir, { recursive: true });
+    makeFolders(figDir);
   } catch (e) {
     throw new InputError(dir, `cannot create the report folder: ${(e as Error).message}`);
   }

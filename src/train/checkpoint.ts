@@ -14,11 +14,11 @@
  * so a folder whose checkpoint.json exists always holds complete weights; on any error the staged
  * files are removed and existing files are untouched.
  */
-import { mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import type { DTypeName } from "../engine/dtype.ts";
-import { readInputFile, writeFileAtomic } from "../data/files.ts";
+import { readInputFile, writeFileAtomic, makeFolders } from "../data/files.ts";
 import { encodeSafetensors, readSafetensors, type TensorInput } from "../data/safetensors.ts";
 import { readNpz } from "../data/npz.ts";
 import { flattenParams, unflattenParams } from "../tree/layout.ts";
@@ -127,7 +127,7 @@ export function saveCheckpoint(dir: string, c: CheckpointInput): CheckpointMeta 
   const weights = encodeSafetensors(tensorsOf(model, theta, dtype), { format: "pt" }, join(dir, WEIGHTS_FILE));
 
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
   } catch (e) {
     throw new InputError(dir, `cannot create the checkpoint folder: ${(e as Error).message}`);
   }

@@ -92,9 +92,12 @@ async function cases(): Promise<Case[]> {
       all.push({ name: `${cmd} --out a file`, argv: [cmd, ...base, "--out", afile], mention: [afile, "not a folder"] });
       all.push({ name: `${cmd} --out under a file`, argv: [cmd, ...base, "--out", join(afile, "sub")], mention: [join(afile, "sub"), "not a folder"] });
       all.push({ name: `${cmd} --out under /dev/null`, argv: [cmd, ...base, "--out", "/dev/null/x"], mention: ["/dev/null/x"] });
+      // Node's recursive mkdirSync never returns on a folder under /proc; refused up front by file system.
+      if (existsSync("/proc/self")) all.push({ name: `${cmd} --out under /proc`, argv: [cmd, ...base, "--out", "/proc/curvlab-x"], mention: ["/proc/curvlab-x", "procfs"] });
     }
     if (await has(cmd, "resume")) {
       all.push({ name: `${cmd} --resume a file`, argv: [cmd, ...base, "--resume", afile], mention: [afile, "not a folder"] });
+      if (existsSync("/proc/self")) all.push({ name: `${cmd} --resume under /proc`, argv: [cmd, ...base, "--resume", "/proc/curvlab-x"], mention: ["/proc/curvlab-x", "procfs"] });
       all.push({ name: `${cmd} bad option before --resume`, argv: [cmd, ...base, "--seed", "-1", "--resume", join(dir, "never-made")], mention: ["--seed"] });
     }
     if (await has(cmd, "onnx")) {

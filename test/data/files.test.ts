@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readInputFile, writeFileAtomic } from "../../src/data/files.ts";
+import { makeFolders, readInputFile, writeFileAtomic } from "../../src/data/files.ts";
 import { throwsInput, withTmp } from "./helpers.ts";
 
 test("readInputFile: bytes, or an InputError naming the path", () => {
@@ -27,4 +28,21 @@ test("writeFileAtomic: writes all chunks, replaces the old file, leaves no tempo
     assert.deepEqual(readdirSync(dir).sort(), ["out.bin", "taken"]);
     throwsInput(() => writeFileAtomic(join(dir, "missing", "x.bin"), [new Uint8Array(1)]), "cannot write file", "no such file");
   });
+});
+
+test("makeFolders creates missing parents, accepts existing ones, and throws (never hangs) where it cannot", () => {
+  const root = mkdtempSync(join(tmpdir(), "curvlab-folders-"));
+  try {
+    const deep = join(root, "a", "b", "c");
+    makeFolders(deep);
+    assert.ok(statSync(deep).isDirectory());
+    makeFolders(deep); // exists: nothing to do
+    const file = join(root, "file");
+    writeFileSync(file, "x");
+    assert.throws(() => makeFolders(join(file, "sub")), (e: NodeJS.ErrnoException) => e.code === "ENOTDIR");
+    // Node's mkdirSync(..., { recursive: true }) spins forever here (Node 20).
+    if (existsSync("/proc/self")) assert.throws(() => makeFolders("/proc/curvlab-test/x"), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
