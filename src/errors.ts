@@ -7,7 +7,7 @@
  * "--weights"), so the library knows nothing of the command line.
  */
 export class InputError extends Error {
-  /** The input at fault, e.g. "--model", "weights.safetensors", "data: labels", "theta". */
+  /** The input at fault, e.g. "model", "weights.safetensors", "data: labels", "theta". */
   readonly input: string;
   /** What was expected, without the input's name. */
   readonly detail: string;
@@ -20,4 +20,13 @@ export class InputError extends Error {
     this.detail = message;
     this.option = opts.option ?? false;
   }
+}
+
+/**
+ * An InputError naming a library option ("steps", "batchSize", "theta"), which the CLI prints as
+ * its flag (cli/flags.ts: "--steps", "--batch-size", "--weights"). A name that is already a flag
+ * ("--top") is printed as it is.
+ */
+export function optionError(option: string, message: string): InputError {
+  return new InputError(option, message, { option: true });
 }

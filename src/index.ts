@@ -62,7 +62,8 @@ export { makeOptimizer, parseOptimizer, type OptimizerConfig } from "./train/opt
 export { saveCheckpoint, loadCheckpoint, loadWeights, loadModelWeights, type LoadedWeights } from "./train/checkpoint.ts";
 export { readNpz } from "./data/npz.ts";
 export { readCsv, parseCsv } from "./data/csv.ts";
-export { loadOnnxModel, SUPPORTED_ONNX_OPS } from "./nn/onnx.ts";
+export { onnxModel, SUPPORTED_ONNX_OPS } from "./nn/onnx.ts";
+export { loadModel, loadOnnxModel } from "./data/model-file.ts";
 export { toCsv, columnsToCsv } from "./report/csv.ts";
 export { surfaceChart, sliceLineChart, contourSegments } from "./report/surface-figures.ts";
 // Landscape instruments: each takes an Objective (loss, gradient, curvature at any theta).

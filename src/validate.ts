@@ -1,9 +1,10 @@
 /**
  * Option validation, the one module: integer, positive, range and choice checks that throw an
  * InputError naming the option. The library names an option by its library name ("probes",
- * "seed"); the CLI checks its flags by the same functions under the flag's name ("--probes").
+ * "batchSize": errors.ts optionError, which the CLI prints as its flag); the CLI checks its flags
+ * by the same functions under the flag's name ("--probes").
  */
-import { InputError } from "./errors.ts";
+import { optionError } from "./errors.ts";
 
 /** Bounds of a numeric option: inclusive `min`/`max`, or exclusive `above`/`below`. */
 export interface NumberBounds {
@@ -40,35 +41,35 @@ function inBounds(v: number, b: NumberBounds): boolean {
 /** `value` as an integer within `bounds`; otherwise an InputError naming `name`. */
 export function checkInteger(name: string, value: number, bounds: NumberBounds = {}): number {
   if (!Number.isSafeInteger(value) || !inBounds(value, bounds)) {
-    throw new InputError(name, `expected ${describeBounds("integer", bounds)}, got ${value}`);
+    throw optionError(name, `expected ${describeBounds("integer", bounds)}, got ${value}`);
   }
   return value;
 }
 
 /** An integer >= 1. */
 export function checkPositiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new InputError(name, `expected a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw optionError(name, `expected a positive integer, got ${value}`);
   return value;
 }
 
 /** A finite number within `bounds`. */
 export function checkNumber(name: string, value: number, bounds: NumberBounds = {}): number {
   if (!Number.isFinite(value) || !inBounds(value, bounds)) {
-    throw new InputError(name, `expected ${describeBounds("number", bounds)}, got ${value}`);
+    throw optionError(name, `expected ${describeBounds("number", bounds)}, got ${value}`);
   }
   return value;
 }
 
 /** A finite number > 0. */
 export function checkPositive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new InputError(name, `expected a finite number > 0, got ${value}`);
+  if (!(Number.isFinite(value) && value > 0)) throw optionError(name, `expected a finite number > 0, got ${value}`);
   return value;
 }
 
 /** One of `choices`. */
 export function checkChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) {
-    throw new InputError(name, `expected one of ${choices.join(", ")}, got "${value}"`);
+    throw optionError(name, `expected one of ${choices.join(", ")}, got "${value}"`);
   }
   return value as T;
 }

@@ -23,13 +23,6 @@ const ORDER = ["engine", "tree", "nn", "data", "train", "curvature", "linalg", "
  * src/).
  */
 const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
-  [
-    "nn/onnx.ts -> data/files.ts",
-    // readInputFile (bytes of a file, with one InputError naming it) is the file reading every
-    // loader shares; it belongs above nn (with the Node shims in engine, or a folder of its own),
-    // which moves data/files.ts and its seven importers: not done here.
-    "the ONNX loader reads its file with data/files.ts readInputFile",
-  ],
 ]);
 
 /**

@@ -5,15 +5,18 @@
  */
 import { InputError } from "../errors.ts";
 
+/** Library names whose flag is not "--" + the name in kebab case. */
 export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   theta: "--weights",
-  data: "--data",
-  operator: "--operator",
 };
 
-/** The flag a library argument is given by on the command line (the name itself if unmapped). */
+/**
+ * The flag a library argument is given by on the command line: OPTION_FLAGS, else "--" and the
+ * name in kebab case ("batchSize" is "--batch-size"); a name that is a flag already stays.
+ */
 export function optionFlag(option: string): string {
-  return OPTION_FLAGS[option] ?? option;
+  if (option.startsWith("-")) return option;
+  return OPTION_FLAGS[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** "<input>: <what was expected>", the input printed as the user typed it. */

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import { startEngine, type DeviceName } from "../engine/start.ts";
 import type { DTypeName } from "../engine/dtype.ts";
-import { parseModel } from "../nn/spec.ts";
+import { loadModel } from "../data/model-file.ts";
 import type { Model } from "../nn/model.ts";
 import type { LossName } from "../nn/loss.ts";
 import { loadData } from "../data/spec.ts";
@@ -116,7 +116,7 @@ export async function interpolateCommand(argv: readonly string[]): Promise<numbe
   const { from, to } = parseRange(String(opts.range));
   const A = endpoint("--from", opts.from), B = endpoint("--to", opts.to);
   let model: Model;
-  if (opts.model !== undefined) model = parseModel(String(opts.model));
+  if (opts.model !== undefined) model = loadModel(String(opts.model));
   else if (A.model || B.model) model = (A.model ?? B.model)!;
   else throw new InputError("--model", `is required when neither --from nor --to is a checkpoint directory (e.g. --model mlp:20-64-5:tanh)`);
   for (const [option, e] of [["--from", A], ["--to", B]] as const) {

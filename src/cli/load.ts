@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
-import { parseModel } from "../nn/spec.ts";
+import { loadModel } from "../data/model-file.ts";
 import type { Model } from "../nn/model.ts";
 import { loadData, parseDataSpec } from "../data/spec.ts";
 import { checkMemory, estimateDataBytes } from "./resources.ts";
@@ -109,7 +109,7 @@ export function loadModelDataWeights(opts: ParsedOptions, command: string, seed:
     throw new InputError("--model", `is required by "curvlab ${command}" (e.g. --model mlp:20-64-5:tanh, or --onnx model.onnx)`);
   }
   if (opts.data === undefined) throw new InputError("--data", `is required by "curvlab ${command}" (e.g. --data gmm:k=5,d=20,n=200,sep=3,seed=0)`);
-  const model = parseModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
+  const model = loadModel(opts.onnx !== undefined ? `onnx:${opts.onnx}` : String(opts.model));
   for (const w of model.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   const dataSpec = parseDataSpec(String(opts.data));
   const dataBytes = estimateDataBytes(dataSpec);

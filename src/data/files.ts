@@ -55,6 +55,11 @@ export function makeFolders(path: string, opts: { readonly mode?: number } = {})
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
   }
+  // As mkdir -p: a file where the folder should be is EEXIST.
+  const target = resolve(path);
+  if (!statSync(target).isDirectory()) {
+    throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${target}'`), { code: "EEXIST", errno: -17, syscall: "mkdir", path: target });
+  }
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { init, defaultDevice } from "./jax.ts";
 import { requestedThreads, wasmMemories } from "./setup.ts";
-import { InputError } from "../errors.ts";
+import { optionError } from "../errors.ts";
 
 export type DeviceName = "wasm" | "webgpu" | "cpu";
 export const DEVICES: readonly DeviceName[] = ["wasm", "webgpu", "cpu"];
@@ -118,7 +118,7 @@ async function startWebGpuInNode(): Promise<{ adapter: string; software: boolean
   try {
     mod = (await import("webgpu" as string)) as typeof mod;
   } catch {
-    throw new InputError("--device", "webgpu needs the npm package `webgpu`, an optional dependency that is not installed here (npm install webgpu@0.6.2)");
+    throw optionError("device", "webgpu needs the npm package `webgpu`, an optional dependency that is not installed here (npm install webgpu@0.6.2)");
   }
   const { existsSync, mkdirSync } = await import("node:fs");
   const linux = process.platform === "linux";
@@ -142,7 +142,7 @@ async function startWebGpuInNode(): Promise<{ adapter: string; software: boolean
     software = !!adapter;
     if (adapter) process.stderr.write("curvlab: no GPU adapter; webgpu runs on SwiftShader (chromium's CPU software adapter): right numbers, slowly\n");
   }
-  if (!adapter) throw new InputError("--device", `webgpu: no GPU adapter found; ${SOFTWARE_HINT}`);
+  if (!adapter) throw optionError("device", `webgpu: no GPU adapter found; ${SOFTWARE_HINT}`);
   Object.defineProperty(globalThis, "navigator", {
     value: { gpu, userAgent: "Node.js", hardwareConcurrency: 1 },
     configurable: true,
@@ -159,7 +159,7 @@ async function startWebGpuInNode(): Promise<{ adapter: string; software: boolean
 export async function startEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   const device = opts.device ?? "wasm";
   if (!DEVICES.includes(device)) {
-    throw new InputError("--device", `expected one of ${DEVICES.join(", ")}, got "${device}"`);
+    throw optionError("device", `expected one of ${DEVICES.join(", ")}, got "${device}"`);
   }
   if (started) {
     if (started.device !== device) {
@@ -174,7 +174,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<EngineInfo>
   const toInit = [...new Set([device, "wasm", "cpu"])];
   const available = await init(...(toInit as DeviceName[]));
   if (!available.includes(device)) {
-    throw new InputError("--device", `${device} is not available here (available: ${available.join(", ")})`);
+    throw optionError("device", `${device} is not available here (available: ${available.join(", ")})`);
   }
   defaultDevice(device);
   started = { device, threads: device === "wasm" ? threads : 1, runtime: isNode ? "node" : "browser", ...gpu };

@@ -33,7 +33,7 @@ import { restrictOperator } from "../curvature/block.ts";
 import type { LinearOperator } from "../curvature/operator.ts";
 import { blockRange } from "../tree/layout.ts";
 import { probeSeeds, probeVector, readHost, sampleStats, checkInteger, checkSeed } from "../linalg/sampling.ts";
-import { InputError } from "../errors.ts";
+import { optionError } from "../errors.ts";
 import { fromHost } from "../tree/vector.ts";
 import { hostDot, modelObjective, type Objective } from "./objective.ts";
 
@@ -127,13 +127,13 @@ export async function hessianAlignment(
   opts: AlignmentOptions = {},
 ): Promise<AlignmentResult> {
   const t0 = performance.now();
-  if (obj1.size !== obj2.size) throw new InputError("--data2", `the two objectives have ${obj1.size} and ${obj2.size} parameters`);
-  if (obj1.dtype !== obj2.dtype) throw new InputError("--data2", `the two objectives compute in ${obj1.dtype} and ${obj2.dtype}`);
-  const m = checkInteger("--probes", opts.probes ?? ALIGNMENT_DEFAULTS.probes, 3);
+  if (obj1.size !== obj2.size) throw optionError("data2", `the two objectives have ${obj1.size} and ${obj2.size} parameters`);
+  if (obj1.dtype !== obj2.dtype) throw optionError("data2", `the two objectives compute in ${obj1.dtype} and ${obj2.dtype}`);
+  const m = checkInteger("probes", opts.probes ?? ALIGNMENT_DEFAULTS.probes, 3);
   const seed = checkSeed(opts.seed ?? ALIGNMENT_DEFAULTS.seed);
   const block = opts.block ?? { name: "all", offset: 0, size: obj1.size };
   if (!(Number.isInteger(block.offset) && Number.isInteger(block.size) && block.offset >= 0 && block.size > 0 && block.offset + block.size <= obj1.size)) {
-    throw new InputError("--block", `[${block.offset}, ${block.offset + block.size}) is not a block of ${obj1.size} parameters`);
+    throw optionError("block", `[${block.offset}, ${block.offset + block.size}) is not a block of ${obj1.size} parameters`);
   }
   const dtype = obj1.dtype;
   const n = block.size;
@@ -225,9 +225,9 @@ export function headBlock(model: Model, name?: string): AlignmentBlock {
 export function shiftFeatures(ds: Dataset, shift: ArrayLike<number>, name?: string): Dataset {
   const d = ds.featureShape.reduce((a, b) => a * b, 1);
   if (shift.length !== d && shift.length !== 1) {
-    throw new InputError("--shift", `expected 1 or ${d} numbers (features per row of "${ds.name}"), got ${shift.length}`);
+    throw optionError("shift", `expected 1 or ${d} numbers (features per row of "${ds.name}"), got ${shift.length}`);
   }
-  for (let i = 0; i < shift.length; i++) if (!Number.isFinite(shift[i])) throw new InputError("--shift", `entry ${i} is not finite (${shift[i]})`);
+  for (let i = 0; i < shift.length; i++) if (!Number.isFinite(shift[i])) throw optionError("shift", `entry ${i} is not finite (${shift[i]})`);
   const x = ds.x instanceof Float64Array ? new Float64Array(ds.x.length) : new Float32Array(ds.x.length);
   for (let i = 0; i < x.length; i++) x[i] = ds.x[i] + shift[shift.length === 1 ? 0 : i % d];
   const label = shift.length === 1 ? String(shift[0]) : `[${Array.from(shift, (v) => Number(v.toPrecision(4))).join(",")}]`;

@@ -44,7 +44,7 @@ import type { Model } from "../nn/model.ts";
 import { lossValue, type LossName } from "../nn/loss.ts";
 import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
 import { fromHost } from "../tree/vector.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 import { train, type EvalRecord, type TrainConfig, type TrainResult } from "../train/train.ts";
 
 /** A source of per-example gradients at any theta, in chunks. */
@@ -77,7 +77,7 @@ export function modelPerExampleGradients(model: Model, data: Dataset, opts: PerE
   const dtype = opts.dtype ?? "float64";
   const loss = opts.loss ?? "cross-entropy";
   const m = data.y.length;
-  if (m < 1) throw new InputError("--data", "expected at least one example for gradient coherence, got none");
+  if (m < 1) throw optionError("data", "expected at least one example for gradient coherence, got none");
   const chunk = opts.chunk ?? Math.max(1, Math.floor(COHERENCE_DEFAULTS.maxChunkNumbers / model.size));
   if (!Number.isSafeInteger(chunk) || chunk < 1) throw new InputError("chunk", `expected a positive integer, got ${chunk}`);
   const batches: DeviceBatch[] = deviceBatches(model, data, dtype, Math.min(chunk, m));
@@ -92,7 +92,7 @@ export function modelPerExampleGradients(model: Model, data: Dataset, opts: PerE
     dtype,
     description: `per-example gradients of ${loss} of ${model.spec} on ${data.name} (${m} examples)`,
     *chunks(theta) {
-      if (theta.length !== model.size) throw new InputError("--weights", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
+      if (theta.length !== model.size) throw optionError("theta", `expected ${model.size} parameters for "${model.spec}", got ${theta.length}`);
       const t = fromHost(theta, dtype);
       try {
         for (const b of batches) yield perExample(t.ref, b.x.ref, b.targets.ref);
@@ -242,9 +242,9 @@ export async function coherenceOverTraining(
 ): Promise<CoherenceTrack & { readonly theta: Float32Array | Float64Array }> {
   const t0 = performance.now();
   const every = opts.every ?? COHERENCE_DEFAULTS.every;
-  if (!Number.isSafeInteger(every) || every < 1) throw new InputError("--every", `expected a positive integer, got ${every}`);
+  if (!Number.isSafeInteger(every) || every < 1) throw optionError("every", `expected a positive integer, got ${every}`);
   const sampleSize = opts.sampleSize ?? COHERENCE_DEFAULTS.sampleSize;
-  if (!Number.isSafeInteger(sampleSize) || sampleSize < 2) throw new InputError("--sample", `expected an integer >= 2, got ${sampleSize}`);
+  if (!Number.isSafeInteger(sampleSize) || sampleSize < 2) throw optionError("sample", `expected an integer >= 2, got ${sampleSize}`);
   const seed = opts.seed ?? COHERENCE_DEFAULTS.seed;
   const dtype = opts.dtype ?? "float64";
   const rows = sampleRows(config.train.y.length, sampleSize, seed);

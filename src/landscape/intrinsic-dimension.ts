@@ -43,7 +43,7 @@ import { checkDataFitsModel, toDeviceBatch } from "../data/device-batches.ts";
 import { makeOptimizer, type OptimizerConfig, type OptimizerSettings } from "../train/optimizers.ts";
 import { train, DEFAULT_TRAIN } from "../train/train.ts";
 import { journaled, type Journal } from "../linalg/journal.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 import { checkPositiveInteger } from "../validate.ts";
 import { makeProjection, parseProjection, type ProjectionName, type ProjectionSettings } from "./subspace.ts";
 import { hostNorm } from "./objective.ts";
@@ -138,16 +138,16 @@ export async function trainInSubspace(model: Model, data: Dataset, d: number, op
   const t0 = performance.now();
   const D = model.size;
   const loss = opts.loss ?? DEFAULT_SUBSPACE_TRAIN.loss;
-  if (!LOSSES.includes(loss)) throw new InputError("--loss", `expected one of ${LOSSES.join(", ")}, got "${loss}"`);
+  if (!LOSSES.includes(loss)) throw optionError("loss", `expected one of ${LOSSES.join(", ")}, got "${loss}"`);
   const dtype = opts.dtype ?? DEFAULT_SUBSPACE_TRAIN.dtype;
-  if (!DTYPES.includes(dtype)) throw new InputError("--dtype", `expected float32 or float64, got "${dtype}"`);
+  if (!DTYPES.includes(dtype)) throw optionError("dtype", `expected float32 or float64, got "${dtype}"`);
   const seed = opts.seed ?? DEFAULT_SUBSPACE_TRAIN.seed;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError("--seed", `expected an integer >= 0, got ${seed}`);
-  const epochs = positiveInt(opts.epochs, "--epochs", DEFAULT_SUBSPACE_TRAIN.epochs);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw optionError("seed", `expected an integer >= 0, got ${seed}`);
+  const epochs = positiveInt(opts.epochs, "epochs", DEFAULT_SUBSPACE_TRAIN.epochs);
   const n = data.y.length;
   checkDataFitsModel(model, data);
   if (opts.test) checkDataFitsModel(model, opts.test);
-  const batchSize = Math.min(positiveInt(opts.batchSize, "--batch-size", DEFAULT_SUBSPACE_TRAIN.batchSize), n);
+  const batchSize = Math.min(positiveInt(opts.batchSize, "batchSize", DEFAULT_SUBSPACE_TRAIN.batchSize), n);
   const evalBatchSize = positiveInt(opts.evalBatchSize, "eval batch size", DEFAULT_SUBSPACE_TRAIN.evalBatchSize);
   const requested = parseProjection(opts.projection ?? DEFAULT_SUBSPACE_TRAIN.projection);
   const opt = makeOptimizer(opts.optimizer ?? DEFAULT_SUBSPACE_TRAIN.optimizer);
@@ -354,13 +354,13 @@ export async function intrinsicDimensionSweep(
   const t0 = performance.now();
   const threshold = opts.threshold ?? 0.9;
   if (!(Number.isFinite(threshold) && threshold > 0 && threshold <= 1)) {
-    throw new InputError("--threshold", `expected a number in (0, 1], got ${threshold}`);
+    throw optionError("threshold", `expected a number in (0, 1], got ${threshold}`);
   }
-  if (dims.length === 0) throw new InputError("--dims", "expected at least one subspace dimension, got none");
+  if (dims.length === 0) throw optionError("dims", "expected at least one subspace dimension, got none");
   const grid = [...new Set(dims)].sort((a, b) => a - b);
   for (const d of grid) {
     if (!Number.isSafeInteger(d) || d < 1 || d > model.size) {
-      throw new InputError("--dims", `expected integers in 1..${model.size} (the parameter count of ${model.spec}), got ${d}`);
+      throw optionError("dims", `expected integers in 1..${model.size} (the parameter count of ${model.spec}), got ${d}`);
     }
   }
   const prefix = opts.journalPrefix ?? "";

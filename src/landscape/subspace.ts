@@ -57,7 +57,7 @@
 import { numpy as np, type Array } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
 import { hostRng } from "../engine/host-rng.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 
 export type ProjectionKind = "dense" | "sparse" | "fastfood";
 export type ProjectionName = ProjectionKind | "auto";
@@ -122,7 +122,7 @@ export interface Projection {
 function checkDims(d: number, D: number): void {
   if (!Number.isSafeInteger(D) || D < 1) throw new InputError("parameter count", `expected a positive integer D, got ${D}`);
   if (!Number.isSafeInteger(d) || d < 1 || d > D) {
-    throw new InputError("--dims", `expected a subspace dimension d in 1..${D} (the parameter count), got ${d}`);
+    throw optionError("dims", `expected a subspace dimension d in 1..${D} (the parameter count), got ${d}`);
   }
 }
 
@@ -132,9 +132,9 @@ export function chooseProjection(d: number, D: number): ProjectionKind {
 }
 
 /** Parses a projection name (CLI / study settings); InputError otherwise. */
-export function parseProjection(value: string, input = "--projection"): ProjectionName {
+export function parseProjection(value: string, input = "projection"): ProjectionName {
   if (!(PROJECTIONS as readonly string[]).includes(value)) {
-    throw new InputError(input, `expected one of ${PROJECTIONS.join(", ")}, got "${value}"`);
+    throw optionError(input, `expected one of ${PROJECTIONS.join(", ")}, got "${value}"`);
   }
   return value as ProjectionName;
 }
@@ -254,7 +254,7 @@ export function fastfoodParameters(d: number, D: number, seed: number): Fastfood
 export function denseProjectionMatrix(d: number, D: number, seed: number): Float64Array {
   checkDims(d, D);
   if (D * d > DENSE_MAX_ENTRIES) {
-    throw new InputError("--projection", `a dense ${D} x ${d} projection has ${D * d} entries, over the limit ${DENSE_MAX_ENTRIES}; use fastfood or sparse`);
+    throw optionError("projection", `a dense ${D} x ${d} projection has ${D * d} entries, over the limit ${DENSE_MAX_ENTRIES}; use fastfood or sparse`);
   }
   const rng = hostRng(seed);
   const P = new Float64Array(D * d);
@@ -341,7 +341,7 @@ export function makeProjection(d: number, D: number, opts: ProjectionOptions = {
   const requested = opts.kind ?? "auto";
   parseProjection(requested);
   const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError("--seed", `expected an integer >= 0, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw optionError("seed", `expected an integer >= 0, got ${seed}`);
   const dtypeName = opts.dtype ?? "float32";
   const dtype = toDType(dtypeName);
   const kind: ProjectionKind = requested === "auto" ? chooseProjection(d, D) : requested;

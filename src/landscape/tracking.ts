@@ -30,7 +30,7 @@ import type { DTypeName } from "../engine/dtype.ts";
 import { take } from "../engine/scope.ts";
 import type { TrainCallbacks, StepInfo } from "../train/train.ts";
 import type { OptimizerSettings } from "../train/optimizers.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 import { checkPositiveInteger } from "../validate.ts";
 import { spectralDensity } from "../linalg/slq.ts";
 import { modelObjective, type Objective } from "./objective.ts";
@@ -43,13 +43,13 @@ export const TRACK_QUANTITIES: readonly TrackQuantity[] = ["lmax", "trace", "den
 export const TRACKING_DEFAULTS = { traceProbes: 10, densityProbes: 2, densitySteps: 30, densityGrid: 200, seed: 0 } as const;
 
 /** "lmax,trace" -> ["lmax", "trace"]; InputError naming `input` otherwise. */
-export function parseTrackList(value: string, input = "--track"): TrackQuantity[] {
+export function parseTrackList(value: string, input = "track"): TrackQuantity[] {
   const items = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw new InputError(input, `expected a comma list among ${TRACK_QUANTITIES.join(", ")}, got "${value}"`);
+  if (items.length === 0) throw optionError(input, `expected a comma list among ${TRACK_QUANTITIES.join(", ")}, got "${value}"`);
   const out: TrackQuantity[] = [];
   for (const it of items) {
     if (!TRACK_QUANTITIES.includes(it as TrackQuantity)) {
-      throw new InputError(input, `expected a comma list among ${TRACK_QUANTITIES.join(", ")}, got "${it}"`);
+      throw optionError(input, `expected a comma list among ${TRACK_QUANTITIES.join(", ")}, got "${it}"`);
     }
     if (!out.includes(it as TrackQuantity)) out.push(it as TrackQuantity);
   }
@@ -131,8 +131,8 @@ export function thresholdsOf(opt: OptimizerSettings): TrackingResult["thresholds
 /** A tracker measuring `model` on `data` (module comment); pass `tracker.callbacks` to train(). */
 export function curvatureTracker(model: Model, data: Dataset, opts: TrackerOptions): CurvatureTracker {
   const track = opts.track.length ? [...opts.track] : [];
-  if (track.length === 0) throw new InputError("--track", "expected at least one quantity");
-  const every = positiveInt("--every", opts.every);
+  if (track.length === 0) throw optionError("track", "expected at least one quantity");
+  const every = positiveInt("every", opts.every);
   const stepsPerEpoch = positiveInt("steps per epoch", opts.stepsPerEpoch);
   const dtype = opts.dtype ?? "float64";
   const traceProbes = positiveInt("trace probes", opts.traceProbes ?? TRACKING_DEFAULTS.traceProbes);

@@ -27,7 +27,7 @@
  * Permutation convention: perms[h][i] = the index in B of the unit that becomes unit i of hidden
  * layer h (h = 0 is the output of the first Linear layer); permuteHiddenUnits applies it.
  */
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 import { hostRng } from "../engine/host-rng.ts";
 import type { Model } from "../nn/model.ts";
 import type { ParamSpec } from "../tree/layout.ts";
@@ -40,8 +40,8 @@ interface LinearLayer {
 }
 
 /** The Linear layers of an MLP, in order; an InputError naming --match for anything else. */
-export function mlpLayers(model: Pick<Model, "spec" | "layout">, input = "--match"): LinearLayer[] {
-  const bad = (why: string) => new InputError(input, `weight matching needs an MLP (mlp:...), got "${model.spec}": ${why}`);
+export function mlpLayers(model: Pick<Model, "spec" | "layout">, input = "match"): LinearLayer[] {
+  const bad = (why: string) => optionError(input, `weight matching needs an MLP (mlp:...), got "${model.spec}": ${why}`);
   if (!model.spec.trim().startsWith("mlp:")) throw bad("not an MLP");
   const byName = new Map(model.layout.map((p) => [p.name, p]));
   const layers: LinearLayer[] = [];

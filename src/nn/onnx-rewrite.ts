@@ -11,6 +11,10 @@
  *   A node in training mode (batch statistics, several outputs) is refused.
  * - GlobalAveragePool: the mean over the spatial dimensions (2 ...), keepdims (PyTorch's
  *   adaptive_avg_pool2d(x, 1)); written as a ReduceMean, then rewritten as below.
+ * - AveragePool (2-D, as nn.AvgPool2d(k) exports: no padding, or padding counted, ceil_mode 0; e.g.
+ *   the final AvgPool2d(8) of PyHessian's CIFAR ResNets): every channel as its own image, one
+ *   Conv with a constant kernel of 1/(kh*kw), then back to [N, C, H', W'] ([N, C, H, W] ->
+ *   [N*C, 1, H, W] -> Conv -> [N*C, 1, H', W'] -> [N, C, H', W'], the shapes from Shape nodes).
  * - ReduceMean: ReduceSum divided by the element count held in an array of the compute dtype.
  *   @jax-js/jax's mean multiplies by 1/n, a JavaScript number, which `jit` turns into a float32
  *   constant: under jit a float64 mean over 9 elements was off by 7e-9 relative, the linearized
@@ -56,7 +60,7 @@ import {
 import { InputError } from "../errors.ts";
 
 /** The ops curvlab rewrites into others before @jax-js/onnx runs the graph. */
-export const REWRITTEN_ONNX_OPS: readonly string[] = ["BatchNormalization", "Erf", "Gather", "Gelu", "GlobalAveragePool", "LayerNormalization", "Pow", "ReduceMean"];
+export const REWRITTEN_ONNX_OPS: readonly string[] = ["AveragePool", "BatchNormalization", "Erf", "Gather", "Gelu", "GlobalAveragePool", "LayerNormalization", "Pow", "ReduceMean"];
 
 /** The float type the rewritten graph computes in (the dtype of the parameters fed to it). */
 export type ComputeType = TensorProto_DataType.FLOAT | TensorProto_DataType.DOUBLE;
@@ -302,6 +306,7 @@ class Builder {
 }
 
 const intA = (name: string, i: number) => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(i) });
+const intsA = (name: string, v: readonly number[]) => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map(BigInt) });
 const tensorA = (name: string, t: TensorProto) => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.TENSOR, t });
 
 /** [x.ndim - 2] ones, then [-1] in front: the shape [C, 1, ..., 1] a per-channel vector broadcasts from. */
@@ -401,6 +406,28 @@ function rewriteLayerNorm(b: Builder, node: NodeProto, type: ComputeType, path: 
   else b.node("Identity", [scaled], [], node.output[0]);
 }
 
+function rewriteAveragePool(b: Builder, node: NodeProto, type: ComputeType, path: string): void {
+  const x = node.input[0]!;
+  const k = intsAttr(node, "kernel_shape");
+  if (!k || k.length !== 2) throw new InputError(path, `AveragePool node "${node.name}": only 2-D pooling is supported (kernel_shape ${JSON.stringify(k)})`);
+  const strides = intsAttr(node, "strides") ?? [1, 1];
+  const pads = intsAttr(node, "pads") ?? [0, 0, 0, 0];
+  const autoPad = new TextDecoder().decode(attr(node, "auto_pad")?.s ?? new Uint8Array()) || "NOTSET";
+  const padded = pads.some((p) => p !== 0);
+  if (intAttr(node, "ceil_mode", 0) !== 0 || (autoPad !== "NOTSET" && autoPad !== "VALID") || (padded && intAttr(node, "count_include_pad", 0) !== 1)) {
+    throw new InputError(path, `AveragePool node "${node.name}": only pooling without padding (or with count_include_pad=1) and ceil_mode=0 is supported, as nn.AvgPool2d(k) exports`);
+  }
+  const shape = b.node("Shape", [x]);
+  const hw = b.node("Slice", [shape, b.ints([2]), b.ints([4])]);
+  const images = b.node("Reshape", [x, b.node("Concat", [b.ints([-1, 1]), hw], [intA("axis", 0)])]);
+  const kernel = b.floats(Float64Array.from({ length: k[0]! * k[1]! }, () => 1 / (k[0]! * k[1]!)), [1, 1, k[0]!, k[1]!], type);
+  const attrs = [intsA("kernel_shape", k), intsA("strides", strides), ...(padded ? [intsA("pads", pads)] : [])];
+  const pooled = b.node("Conv", [images, kernel], attrs);
+  const nc = b.node("Slice", [shape, b.ints([0]), b.ints([2])]);
+  const spatial = b.node("Slice", [b.node("Shape", [pooled]), b.ints([2]), b.ints([4])]);
+  b.node("Reshape", [pooled, b.node("Concat", [nc, spatial], [intA("axis", 0)])], [], node.output[0]);
+}
+
 function rewriteReduceMean(b: Builder, node: NodeProto, type: ComputeType): void {
   const [x, axesInput] = node.input;
   const keepdims = intAttr(node, "keepdims", 1);
@@ -443,6 +470,9 @@ export function rewriteGraph(graph: GraphProto, type: ComputeType, read: ReadFlo
     switch (node.opType) {
       case "BatchNormalization":
         rewriteBatchNorm(b, node, inits, read, path);
+        break;
+      case "AveragePool":
+        rewriteAveragePool(b, node, type, path);
         break;
       case "GlobalAveragePool":
         mean(b, node.input[0]!, axesFrom(b, node.input[0]!, 2), 1, type, node.output[0]);

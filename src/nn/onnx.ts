@@ -37,7 +37,6 @@ import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema, ValueInfoProtoSchema, TensorProto_DataType, type GraphProto, type ModelProto, type TensorProto } from "onnx-buf";
 import { numpy as np, type Array } from "../engine/jax.ts";
 import { InputError } from "../errors.ts";
-import { readInputFile } from "../data/files.ts";
 import { makeLayout, layoutSize } from "../tree/layout.ts";
 import { paramBlock } from "../tree/vector.ts";
 import type { Model } from "./model.ts";
@@ -161,10 +160,11 @@ function graphWarnings(graph: GraphProto, params: readonly TensorProto[], path: 
 }
 
 /**
- * A curvlab Model from an ONNX file (module comment). `spec` is "onnx:<path>".
+ * A curvlab Model from the bytes of an ONNX file (module comment); `path` names it in messages.
+ * Reading the file is the caller's (data/model-file.ts loadOnnxModel).
  */
-export function loadOnnxModel(path: string): Model {
-  const proto = parseOnnx(readInputFile(path, "ONNX model"), path);
+export function onnxModel(bytes: Uint8Array, path: string): Model {
+  const proto = parseOnnx(bytes, path);
   const graph = proto.graph!;
   const initNames = new Set(graph.initializer.map((t) => t.name));
   const read = (t: TensorProto) => initializerValues(t, path);

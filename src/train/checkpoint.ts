@@ -24,7 +24,7 @@ import { readNpz } from "../data/npz.ts";
 import { flattenParams, unflattenParams } from "../tree/layout.ts";
 import type { Model } from "../nn/model.ts";
 import { isIntegerBuffer } from "../nn/batchnorm.ts";
-import { parseModel } from "../nn/spec.ts";
+import { loadModel } from "../data/model-file.ts";
 import { LOSSES, type LossName } from "../nn/loss.ts";
 
 export const CHECKPOINT_FORMAT = "curvlab-checkpoint";
@@ -222,6 +222,6 @@ function readMeta(path: string): CheckpointMeta {
 /** Reads a checkpoint folder: its metadata, the model it names (bound to the stored buffers), and the weights. */
 export function loadCheckpoint(dir: string): Checkpoint {
   const meta = readMeta(join(dir, META_FILE));
-  const { theta, model } = loadModelWeights(join(dir, WEIGHTS_FILE), parseModel(meta.model));
+  const { theta, model } = loadModelWeights(join(dir, WEIGHTS_FILE), loadModel(meta.model));
   return { meta, model, theta };
 }

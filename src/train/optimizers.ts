@@ -23,7 +23,7 @@
  */
 import { numpy as np, type Array } from "../engine/jax.ts";
 import { toDType, type DTypeName } from "../engine/dtype.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 
 export type OptimizerName = "sgd" | "momentum" | "adam";
 export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "momentum", "adam"];
@@ -56,11 +56,11 @@ export const DEFAULT_EPS = 1e-8;
 /** The training default: SGD with momentum 0.9, lr 0.1, no weight decay. */
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { name: "momentum" };
 
-const INPUT = "--optimizer";
+const INPUT = "optimizer";
 const USAGE = 'expected "sgd", "momentum[:MU]" or "adam[:B1,B2[,EPS]]" (e.g. "momentum:0.9", "adam:0.9,0.999")';
 
 function check(ok: boolean, input: string, what: string): void {
-  if (!ok) throw new InputError(input, what);
+  if (!ok) throw optionError(input, what);
 }
 
 /** Fills in the defaults and checks the ranges; InputError naming the field on bad values. */
@@ -68,8 +68,8 @@ export function resolveOptimizer(c: OptimizerConfig): OptimizerSettings {
   check(OPTIMIZERS.includes(c.name), INPUT, `unknown optimizer "${c.name}"; ${USAGE}`);
   const lr = c.lr ?? DEFAULT_LR[c.name];
   const weightDecay = c.weightDecay ?? 0;
-  check(Number.isFinite(lr) && lr > 0, "--lr", `expected a finite learning rate > 0, got ${lr}`);
-  check(Number.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay", `expected a finite number >= 0, got ${weightDecay}`);
+  check(Number.isFinite(lr) && lr > 0, "lr", `expected a finite learning rate > 0, got ${lr}`);
+  check(Number.isFinite(weightDecay) && weightDecay >= 0, "weightDecay", `expected a finite number >= 0, got ${weightDecay}`);
   if (c.name === "sgd") return { name: "sgd", lr, weightDecay };
   if (c.name === "momentum") {
     const momentum = c.momentum ?? DEFAULT_MOMENTUM;
@@ -86,7 +86,7 @@ export function resolveOptimizer(c: OptimizerConfig): OptimizerSettings {
 function parseNumber(text: string, what: string, spec: string): number {
   const t = text.trim();
   const v = Number(t);
-  if (t === "" || !Number.isFinite(v)) throw new InputError(INPUT, `"${spec}": ${what} must be a number, got "${text}"`);
+  if (t === "" || !Number.isFinite(v)) throw optionError(INPUT, `"${spec}": ${what} must be a number, got "${text}"`);
   return v;
 }
 
@@ -100,10 +100,10 @@ export function parseOptimizer(spec: string, lr?: number, weightDecay?: number):
   const colon = s.indexOf(":");
   const name = (colon < 0 ? s : s.slice(0, colon)).trim();
   const args = colon < 0 ? undefined : s.slice(colon + 1);
-  if (!OPTIMIZERS.includes(name as OptimizerName)) throw new InputError(INPUT, `unknown optimizer "${spec}"; ${USAGE}`);
+  if (!OPTIMIZERS.includes(name as OptimizerName)) throw optionError(INPUT, `unknown optimizer "${spec}"; ${USAGE}`);
   const base = { lr, weightDecay };
   if (name === "sgd") {
-    if (args !== undefined) throw new InputError(INPUT, `"${spec}": sgd takes no options; ${USAGE}`);
+    if (args !== undefined) throw optionError(INPUT, `"${spec}": sgd takes no options; ${USAGE}`);
     return resolveOptimizer({ name, ...base });
   }
   if (name === "momentum") {
@@ -112,7 +112,7 @@ export function parseOptimizer(spec: string, lr?: number, weightDecay?: number):
   }
   if (args === undefined) return resolveOptimizer({ name: "adam", ...base });
   const parts = args.split(",");
-  if (parts.length < 2 || parts.length > 3) throw new InputError(INPUT, `"${spec}": adam takes B1,B2 or B1,B2,EPS; ${USAGE}`);
+  if (parts.length < 2 || parts.length > 3) throw optionError(INPUT, `"${spec}": adam takes B1,B2 or B1,B2,EPS; ${USAGE}`);
   const [b1, b2, eps] = parts.map((p, i) => parseNumber(p, ["beta1", "beta2", "eps"][i]!, spec));
   return resolveOptimizer({ name: "adam", betas: [b1!, b2!], eps, ...base });
 }

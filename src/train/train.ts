@@ -35,7 +35,7 @@ import { epochBatches, gather, numBatches, type LastBatch } from "../data/batche
 import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, LOSSES, type LossName } from "../nn/loss.ts";
 import { checkDataFitsModel, deviceBatches, type DeviceBatch } from "../data/device-batches.ts";
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 import { checkPositiveInteger } from "../validate.ts";
 import { DEFAULT_OPTIMIZER, makeOptimizer, type OptimizerConfig, type OptimizerSettings } from "./optimizers.ts";
 
@@ -175,29 +175,29 @@ function positiveInt(v: number | undefined, input: string, dflt?: number): numbe
 /** Checks and completes a config; InputError naming the setting at fault. */
 export function resolveTrainConfig(c: TrainConfig): TrainSettings {
   const loss = c.loss ?? DEFAULT_TRAIN.loss;
-  if (!LOSSES.includes(loss)) throw new InputError("--loss", `expected one of ${LOSSES.join(", ")}, got "${loss}"`);
+  if (!LOSSES.includes(loss)) throw optionError("loss", `expected one of ${LOSSES.join(", ")}, got "${loss}"`);
   const dtype = c.dtype ?? DEFAULT_TRAIN.dtype;
-  if (!DTYPES.includes(dtype)) throw new InputError("--dtype", `expected float32 or float64, got "${dtype}"`);
+  if (!DTYPES.includes(dtype)) throw optionError("dtype", `expected float32 or float64, got "${dtype}"`);
   if (c.epochs !== undefined && c.steps !== undefined) {
-    throw new InputError("--steps", "give the number of epochs or of steps, not both");
+    throw optionError("steps", "give the number of epochs or of steps, not both");
   }
-  const steps = positiveInt(c.steps, "--steps") ?? null;
-  const epochs = steps === null ? positiveInt(c.epochs, "--epochs", DEFAULT_TRAIN.epochs)! : null;
+  const steps = positiveInt(c.steps, "steps") ?? null;
+  const epochs = steps === null ? positiveInt(c.epochs, "epochs", DEFAULT_TRAIN.epochs)! : null;
   const seed = c.seed ?? DEFAULT_TRAIN.seed;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError("--seed", `expected an integer >= 0, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw optionError("seed", `expected an integer >= 0, got ${seed}`);
   const lastBatch = c.lastBatch ?? DEFAULT_TRAIN.lastBatch;
   if (lastBatch !== "keep" && lastBatch !== "drop") throw new InputError("last batch", `expected "keep" or "drop", got "${lastBatch}"`);
   checkDataFitsModel(c.model, c.train);
   if (c.test) checkDataFitsModel(c.model, c.test);
   const n = c.train.y.length;
   // A batch larger than the data is the full batch (PyTorch's DataLoader does the same).
-  const batchSize = Math.min(positiveInt(c.batchSize, "--batch-size", DEFAULT_TRAIN.batchSize)!, n);
+  const batchSize = Math.min(positiveInt(c.batchSize, "batchSize", DEFAULT_TRAIN.batchSize)!, n);
   if (c.initTheta) {
     if (c.initTheta.length !== c.model.size) {
-      throw new InputError("--weights", `expected ${c.model.size} parameters for "${c.model.spec}", got ${c.initTheta.length}`);
+      throw optionError("theta", `expected ${c.model.size} parameters for "${c.model.spec}", got ${c.initTheta.length}`);
     }
     for (let i = 0; i < c.initTheta.length; i++) {
-      if (!Number.isFinite(c.initTheta[i]!)) throw new InputError("--weights", `parameter ${i} is not finite (${c.initTheta[i]})`);
+      if (!Number.isFinite(c.initTheta[i]!)) throw optionError("theta", `parameter ${i} is not finite (${c.initTheta[i]})`);
     }
   }
   const info = engineInfo();
@@ -212,7 +212,7 @@ export function resolveTrainConfig(c: TrainConfig): TrainSettings {
     steps,
     seed,
     dtype,
-    evalEvery: positiveInt(c.evalEvery, "--eval-every") ?? null,
+    evalEvery: positiveInt(c.evalEvery, "evalEvery") ?? null,
     lastBatch,
     evalBatchSize: positiveInt(c.evalBatchSize, "eval batch size", DEFAULT_TRAIN.evalBatchSize)!,
     init: c.initTheta ? "given" : "model.init(seed)",

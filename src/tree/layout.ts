@@ -3,7 +3,7 @@
  * array (the order of its `ParamLayout`), so that curvature operators and algorithms see plain
  * vectors; names and shapes (PyTorch `state_dict` conventions) come back through the layout.
  */
-import { InputError } from "../errors.ts";
+import { InputError, optionError } from "../errors.ts";
 
 export interface ParamSpec {
   /** PyTorch state_dict key, e.g. "0.weight". */
@@ -41,8 +41,8 @@ export function blockRange(layout: ParamLayout, block: string): { offset: number
   const members = exact.length ? exact : layout.filter((p) => p.name.startsWith(`${block}.`));
   if (members.length === 0) {
     const layers = [...new Set(layout.map((p) => p.name.split(".")[0]))];
-    throw new InputError(
-      "--block",
+    throw optionError(
+      "block",
       `no parameter or layer "${block}"; expected one of ${[...layout.map((p) => p.name), ...layers].join(", ")}`,
     );
   }

@@ -14,16 +14,18 @@ import { makeProblem, gradient, gradientAsync, gradientFunction } from "../../sr
 import { loadModelWeights } from "../../src/train/checkpoint.ts";
 import { relativeError } from "./oracle.ts";
 import { pieceSizes, rowsWithinBudget, chunksOf, disposeChunks } from "../../src/curvature/chunks.ts";
-import type { LossProblem } from "../../src/curvature/problem.ts";
+import type { ChunkedProblem } from "../../src/curvature/chunks.ts";
 
 await startEngine({ device: "wasm" });
 
 const dir = fileURLToPath(new URL("../fixtures/architectures/", import.meta.url));
 const SPEC = "resnet:8:width=2,classes=3,in=3x8x8";
 const dataSpec = `npy:${join(dir, "x.npy")},${join(dir, "y.npy")},classes=3`;
-test("pieceSizes: equal pieces of a divisor in [rows/2, rows], else rows and the remainder", () => {
+test("pieceSizes: equal pieces of a divisor in [0.8 rows, rows], else rows and the remainder", () => {
   assert.deepEqual(pieceSizes(256, 17), Array.from({ length: 16 }, () => 16));
-  assert.deepEqual(pieceSizes(200, 17), Array.from({ length: 20 }, () => 10));
+  assert.deepEqual(pieceSizes(200, 20), Array.from({ length: 10 }, () => 20));
+  assert.deepEqual(pieceSizes(200, 17), [...Array.from({ length: 11 }, () => 17), 13]); // 10 is below 0.8 x 17
+  assert.deepEqual(pieceSizes(500, 17), [...Array.from({ length: 29 }, () => 17), 7]);
   assert.deepEqual(pieceSizes(12, 12), [12]);
   assert.deepEqual(pieceSizes(5, 8), [5]);
   assert.deepEqual(pieceSizes(23, 8), [8, 8, 7]); // 23 is prime
@@ -38,7 +40,7 @@ test("pieceSizes: equal pieces of a divisor in [rows/2, rows], else rows and the
 
 // A stand-in problem: only what the chunk planner reads.
 const planned = (sizes: number[], act: number | undefined, batchNorm?: "batch" | "eval") =>
-  ({ model: { activationsPerExample: act, buffers: batchNorm ? { batchNorm } : undefined }, batches: sizes.map((n) => ({ n })), dtype: "float32" }) as unknown as LossProblem;
+  ({ model: { activationsPerExample: act, buffers: batchNorm ? { batchNorm } : undefined }, batches: sizes.map((n) => ({ n })), dtype: "float32" }) as unknown as ChunkedProblem;
 
 test("rowsWithinBudget: one program within the per-chunk budget, all distinct sizes within the total", () => {
   const MB = 2 ** 20;

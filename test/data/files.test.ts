@@ -40,6 +40,7 @@ test("makeFolders creates missing parents, accepts existing ones, and throws (ne
     const file = join(root, "file");
     writeFileSync(file, "x");
     assert.throws(() => makeFolders(join(file, "sub")), (e: NodeJS.ErrnoException) => e.code === "ENOTDIR");
+    assert.throws(() => makeFolders(file), (e: NodeJS.ErrnoException) => e.code === "EEXIST" && e.path === file);
     // Node's mkdirSync(..., { recursive: true }) spins forever here (Node 20).
     if (existsSync("/proc/self")) assert.throws(() => makeFolders("/proc/curvlab-test/x"), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
   } finally {

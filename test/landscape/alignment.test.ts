@@ -134,12 +134,13 @@ test("the diagonal U-statistic is unbiased where the plug-in is not, and its jac
 
 test("curvlab align: bad input is an InputError naming the option, before any work; --out writes alignment.json", async () => {
   const { alignCommand } = await import("../../src/cli/align.ts");
+  const { optionFlag } = await import("../../src/cli/flags.ts");
   const { mkdtempSync, readFileSync, existsSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const base = ["--model", "mlp:4-6-3:tanh", "--data", "gmm:k=3,d=4,n=10,sep=2,seed=1", "--quiet"];
   const fails = async (argv: string[], input: string) => {
-    await assert.rejects(alignCommand(argv), (e: unknown) => e instanceof InputError && e.input === input, `${argv.join(" ")} -> ${input}`);
+    await assert.rejects(alignCommand(argv), (e: unknown) => e instanceof InputError && (e.option ? optionFlag(e.input) : e.input) === input, `${argv.join(" ")} -> ${input}`);
   };
   await fails(base, "--data2");
   await fails([...base, "--data2", "gmm:k=3,d=5,n=10"], "--data2");

@@ -30,7 +30,7 @@ const DATA = "gmm:k=3,d=4,n=10,sep=2,seed=1";
 
 test("parseTrackList accepts the quantities and names --track otherwise", () => {
   assert.deepEqual(parseTrackList("lmax, trace,lmax,density"), ["lmax", "trace", "density"]);
-  assert.throws(() => parseTrackList("foo"), (e: unknown) => e instanceof InputError && /--track/.test(e.message) && /foo/.test(e.message));
+  assert.throws(() => parseTrackList("foo"), (e: unknown) => e instanceof InputError && e.input === "track" && e.option && /foo/.test(e.message));
   assert.throws(() => parseTrackList(""), InputError);
 });
 

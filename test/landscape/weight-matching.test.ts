@@ -145,7 +145,7 @@ test("matching independent networks: true permutations, the L2 distance never in
 test("matching and permuting reject non-MLPs and bad permutations with InputErrors naming the input", () => {
   const cnn = parseModel("cnn:lenet:in=1x12x12,classes=3,c1=2,c2=3,k=3");
   const theta = cnn.init(0);
-  assert.throws(() => matchWeights(cnn, theta, theta), (e: unknown) => e instanceof InputError && e.input === "--match" && /MLP/.test(e.message));
+  assert.throws(() => matchWeights(cnn, theta, theta), (e: unknown) => e instanceof InputError && e.input === "match" && /MLP/.test(e.message));
   const model = parseModel("mlp:4-6-3:tanh");
   const A = model.init(0);
   assert.throws(() => permuteHiddenUnits(model, A, [[0, 1, 2, 3, 4, 4]]), (e: unknown) => e instanceof InputError && /not a permutation/.test(e.message));

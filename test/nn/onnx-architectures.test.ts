@@ -3,7 +3,7 @@
 // tiny vision transformer (opset 13: LayerNorm decomposed; opset 17: LayerNormalization). Logits
 // equal PyTorch's, and the dense Hessian of the mean cross-entropy w.r.t. the graph's parameters
 // equals torch.autograd.functional.hessian's to 1e-8 of its largest entry, on the exact cpu device
-// (through the rewrites of onnx-rewrite.ts: BatchNormalization, GlobalAveragePool, ReduceMean,
+// (through the rewrites of onnx-rewrite.ts: BatchNormalization, GlobalAveragePool, AveragePool, ReduceMean,
 // LayerNormalization, Erf, folded integer constants). Running statistics stay constants. The
 // default export (BatchNorm folded into the convolutions) computes the same logits and carries one
 // warning; a node input that names no tensor is one InputError before anything runs.
@@ -16,7 +16,6 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema, AttributeProtoSchema, AttributeProto_AttributeType, type NodeProto } from "onnx-buf";
 import { startEngine } from "../../src/engine/start.ts";
 import { numpy as np } from "../../src/engine/jax.ts";
-import { parseModel } from "../../src/nn/spec.ts";
 import { loadData } from "../../src/data/spec.ts";
 import { readNpy } from "../../src/data/npy.ts";
 import { makeProblem } from "../../src/curvature/problem.ts";
@@ -25,6 +24,7 @@ import { materialize } from "../../src/curvature/dense.ts";
 import { eigh } from "../../src/linalg/dense/eigh.ts";
 import { float32Decimal } from "../../src/nn/onnx-rewrite.ts";
 import { throwsInput, withTmp } from "../data/helpers.ts";
+import { loadModel } from "../../src/data/model-file.ts";
 
 await startEngine({ device: "cpu" });
 const heavy = process.env.CURVLAB_HEAVY === "1";
@@ -43,7 +43,7 @@ function fromTriu(triu: Float64Array): { n: number; data: Float64Array } {
 }
 
 function logits(file: string, m: string): { got: Float64Array; want: Float64Array } {
-  const model = parseModel(`onnx:${join(dir, `${file}.onnx`)}`);
+  const model = loadModel(`onnx:${join(dir, `${file}.onnx`)}`);
   const x = readNpy(join(dir, `x_${m}.npy`));
   const out = model.apply(np.array(model.init(0), { dtype: np.float64 }), np.array(x.data as Float64Array, { shape: [...x.shape], dtype: np.float64 }));
   assert.deepEqual(out.shape, [12, 3]);
@@ -54,6 +54,8 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a)
 
 const cases = [
   { file: "resnet_bn", m: "resnet", hessian: "resnet_bn", size: 297 },
+  // The same network ending in nn.AvgPool2d(3) (an AveragePool node, as PyHessian's ResNets end).
+  { file: "resnet_avgpool", m: "resnet", hessian: "resnet_bn", size: 297 },
   { file: "vit", m: "vit", hessian: "vit", size: 239 },
   { file: "vit_opset17", m: "vit", hessian: "vit", size: 239 },
 ];
@@ -73,7 +75,7 @@ for (const c of cases) {
   test(`${c.file}.onnx: logits equal PyTorch's; the BatchNorm statistics are no parameters`, () => {
     const { got, want } = logits(c.file, c.m);
     assert.ok(maxAbsDiff(got, want) < 1e-12, `logits differ by ${maxAbsDiff(got, want)}`);
-    const model = parseModel(`onnx:${join(dir, `${c.file}.onnx`)}`);
+    const model = loadModel(`onnx:${join(dir, `${c.file}.onnx`)}`);
     assert.equal(model.size, c.size);
     assert.equal(model.warnings, undefined);
     assert.ok(!model.layout.some((p) => /running_(mean|var)|num_batches_tracked/.test(p.name)), model.layout.map((p) => p.name).join(" "));
@@ -83,7 +85,7 @@ for (const c of cases) {
   // so the default run checks a few Hessian columns, one per kind of parameter block and the
   // first and last, and the heavy run all of them.
   const runColumns = (all: boolean) => async () => {
-    const model = parseModel(`onnx:${join(dir, `${c.file}.onnx`)}`);
+    const model = loadModel(`onnx:${join(dir, `${c.file}.onnx`)}`);
     const expected = fromTriu(readNpy(join(dir, `${c.hessian}_hessian_triu.npy`)).data as Float64Array);
     assert.equal(expected.n, model.size);
     const problem = makeProblem(model, loadData(data(c.m)), model.init(0), { dtype: "float64" });
@@ -109,7 +111,7 @@ for (const c of cases) {
 }
 
 test("resnet_bn.onnx: the BatchNorm weights and biases are parameters, the running statistics are not", () => {
-  const model = parseModel(`onnx:${join(dir, "resnet_bn.onnx")}`);
+  const model = loadModel(`onnx:${join(dir, "resnet_bn.onnx")}`);
   const names = model.layout.map((p) => p.name);
   for (const bn of ["bn1", "layers.0.bn1", "layers.0.bn2", "layers.1.bn1", "layers.1.bn2"]) {
     assert.ok(names.includes(`${bn}.weight`) && names.includes(`${bn}.bias`), bn);
@@ -120,7 +122,7 @@ test("resnet_bn.onnx: the BatchNorm weights and biases are parameters, the runni
 test("resnet_folded.onnx (BatchNorm folded by the default export): the same logits, one warning naming the PRESERVE export", () => {
   const { got, want } = logits("resnet_folded", "resnet");
   assert.ok(maxAbsDiff(got, want) < 1e-12, `logits differ by ${maxAbsDiff(got, want)}`);
-  const model = parseModel(`onnx:${join(dir, "resnet_folded.onnx")}`);
+  const model = loadModel(`onnx:${join(dir, "resnet_folded.onnx")}`);
   assert.equal(model.warnings?.length, 1);
   assert.match(model.warnings![0]!, /resnet_folded\.onnx.*folded BatchNorm into the convolutions.*training=torch\.onnx\.TrainingMode\.PRESERVE/);
   assert.ok(model.layout.some((p) => /^onnx::Conv_\d+$/.test(p.name)));
@@ -134,14 +136,14 @@ test("a node input that names no tensor, a BatchNorm in training mode: one Input
     node.input[0] = "no_such_tensor";
     const bad = join(tmp, "dangling.onnx");
     writeFileSync(bad, toBinary(ModelProtoSchema, proto));
-    throwsInput(() => parseModel(`onnx:${bad}`), "dangling.onnx", `node ${k}`, node.name, '"no_such_tensor"', "no graph input, initializer or earlier node");
+    throwsInput(() => loadModel(`onnx:${bad}`), "dangling.onnx", `node ${k}`, node.name, '"no_such_tensor"', "no graph input, initializer or earlier node");
 
     const rn = fromBinary(ModelProtoSchema, readFileSync(join(dir, "resnet_bn.onnx")));
     const bn = rn.graph!.node.find((n) => n.opType === "BatchNormalization")!;
     bn.attribute.push(create(AttributeProtoSchema, { name: "training_mode", type: AttributeProto_AttributeType.INT, i: 1n }));
     const train = join(tmp, "train.onnx");
     writeFileSync(train, toBinary(ModelProtoSchema, rn));
-    throwsInput(() => parseModel(`onnx:${train}`), "train.onnx", "training mode", "TrainingMode.PRESERVE");
+    throwsInput(() => loadModel(`onnx:${train}`), "train.onnx", "training mode", "TrainingMode.PRESERVE");
   });
 });
 
@@ -151,7 +153,7 @@ test("initializers the exporter merged (equal values): a running mean that is al
       const rn = fromBinary(ModelProtoSchema, readFileSync(join(dir, "resnet_bn.onnx")));
       edit(rn.graph!.node.filter((n) => n.opType === "BatchNormalization"));
       writeFileSync(join(tmp, name), toBinary(ModelProtoSchema, rn));
-      return parseModel(`onnx:${join(tmp, name)}`);
+      return loadModel(`onnx:${join(tmp, name)}`);
     };
     // layers.0.bn1 reads its bias as its running mean too (as when both are zeros).
     const tiedStat = load((bns) => (bns[1]!.input[3] = bns[1]!.input[2]!), "stat.onnx");

@@ -20,6 +20,7 @@ import { materialize } from "../../src/curvature/dense.ts";
 import { eigh } from "../../src/linalg/dense/eigh.ts";
 import { loadWeights } from "../../src/train/checkpoint.ts";
 import { throwsInput, withTmp } from "../data/helpers.ts";
+import { loadModel } from "../../src/data/model-file.ts";
 
 await startEngine({ device: "cpu" });
 
@@ -28,7 +29,7 @@ const data = (name: string) => loadData(`npy:${join(dir, `x_${name}.npy`)},${joi
 
 for (const name of ["mlp", "cnn"]) {
   test(`${name}.onnx: dense Hessian eigenvalues equal PyTorch's to 1e-8 relative (float64, exact device)`, async () => {
-    const model = parseModel(`onnx:${join(dir, `${name}.onnx`)}`);
+    const model = loadModel(`onnx:${join(dir, `${name}.onnx`)}`);
     const expected = readNpy(join(dir, `${name}_hessian_eigenvalues.npy`)).data as Float64Array;
     assert.equal(model.size, expected.length);
     assert.equal(model.outputDim, 3);
@@ -75,11 +76,11 @@ test("bad ONNX files: not ONNX, truncated, an unsupported op; one InputError eac
   withTmp((tmp) => {
     const junk = join(tmp, "junk.onnx");
     writeFileSync(junk, "this is not a protobuf");
-    throwsInput(() => parseModel(`onnx:${junk}`), "junk.onnx");
+    throwsInput(() => loadModel(`onnx:${junk}`), "junk.onnx");
     const bytes = readFileSync(join(dir, "mlp.onnx"));
     const cut = join(tmp, "cut.onnx");
     writeFileSync(cut, bytes.subarray(0, bytes.length - 200));
-    throwsInput(() => parseModel(`onnx:${cut}`), "cut.onnx");
+    throwsInput(() => loadModel(`onnx:${cut}`), "cut.onnx");
     // Rename the Tanh node's op type (NodeProto field 4: tag 0x22, length 4) to one no runtime
     // knows: same byte length, so the protobuf stays valid.
     const i = bytes.indexOf(Buffer.from([0x22, 0x04, ...Buffer.from("Tanh")]));
@@ -88,8 +89,8 @@ test("bad ONNX files: not ONNX, truncated, an unsupported op; one InputError eac
     odd.write("Tanq", i + 2);
     const oddPath = join(tmp, "odd.onnx");
     writeFileSync(oddPath, odd);
-    throwsInput(() => parseModel(`onnx:${oddPath}`), "odd.onnx", "unsupported ONNX op Tanq");
-    throwsInput(() => parseModel(`onnx:${join(tmp, "none.onnx")}`), "none.onnx", "no such file");
+    throwsInput(() => loadModel(`onnx:${oddPath}`), "odd.onnx", "unsupported ONNX op Tanq");
+    throwsInput(() => loadModel(`onnx:${join(tmp, "none.onnx")}`), "none.onnx", "no such file");
   });
 });
 

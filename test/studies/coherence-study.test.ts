@@ -85,7 +85,7 @@ test("coherence study, tiny gmm part: report, verdicts from the data, resume", a
 });
 
 test("coherence study: unknown parts are an InputError naming --parts", async () => {
-  await assert.rejects(coherenceStudy.run(TINY, { journal: memoryJournal(), parts: ["nope"] }), (e: unknown) => e instanceof InputError && e.input === "--parts");
+  await assert.rejects(coherenceStudy.run(TINY, { journal: memoryJournal(), parts: ["nope"] }), (e: unknown) => e instanceof InputError && e.input === "parts");
   assert.deepEqual(coherenceStudy.partIds, ["gmm", "mnist"]);
   assert.equal(coherenceStudy.presets.quick.preset, "quick");
   assert.equal(coherenceStudy.presets.full.preset, "full");

@@ -182,7 +182,7 @@ test("sharpness study: parts, presets, and unknown parts as an InputError naming
   assert.equal(sharpnessStudy.name, "sharpness");
   assert.equal(PRESETS.quick.preset, "quick");
   assert.equal(PRESETS.full.preset, "full");
-  await assert.rejects(sharpnessStudy.run(TINY, { journal: memoryJournal(), parts: ["nope"] }), (e: unknown) => e instanceof InputError && e.input === "--parts");
+  await assert.rejects(sharpnessStudy.run(TINY, { journal: memoryJournal(), parts: ["nope"] }), (e: unknown) => e instanceof InputError && e.input === "parts");
   // One part alone runs only that part.
   const r = (await sharpnessStudy.run({ ...TINY, eos: { ...TINY.eos, time: 10 } }, { journal: memoryJournal(), parts: ["eos"] })) as SharpnessStudyResult;
   assert.deepEqual(r.report.sections.map((s) => s.id), ["eos"]);

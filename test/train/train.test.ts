@@ -113,15 +113,15 @@ test("memory is flat over hundreds of steps and across runs", async () => {
 });
 
 test("bad configs are InputErrors naming the setting", async () => {
-  await rejects(train({ model, train: gmm, epochs: 2, steps: 3 }), "--steps", "not both");
-  await rejects(train({ model, train: gmm, batchSize: 0 }), "--batch-size", "positive integer");
-  await rejects(train({ model, train: gmm, epochs: 1.5 }), "--epochs");
-  await rejects(train({ model, train: gmm, initTheta: [1, 2, 3] }), "--weights", `${model.size} parameters`);
+  await rejects(train({ model, train: gmm, epochs: 2, steps: 3 }), "steps: ", "not both");
+  await rejects(train({ model, train: gmm, batchSize: 0 }), "batchSize: ", "positive integer");
+  await rejects(train({ model, train: gmm, epochs: 1.5 }), "epochs: ");
+  await rejects(train({ model, train: gmm, initTheta: [1, 2, 3] }), "theta: ", `${model.size} parameters`);
   await rejects(train({ model: parseModel("mlp:10-4-5"), train: gmm }), "data: ", "20 features");
-  await rejects(train({ model, train: gmm, optimizer: { name: "sgd", lr: -1 } }), "--lr");
+  await rejects(train({ model, train: gmm, optimizer: { name: "sgd", lr: -1 } }), "lr: ");
   const bad = model.init(0);
   bad[5] = Number.NaN;
-  await rejects(train({ model, train: gmm, initTheta: bad }), "--weights", "parameter 5");
+  await rejects(train({ model, train: gmm, initTheta: bad }), "theta: ", "parameter 5");
 });
 
 test("MNIST: mlp:784-100-10:tanh on 10,000 digits (80/20) reaches >= 90% test accuracy", { skip: !heavy }, async () => {

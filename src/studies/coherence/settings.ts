@@ -38,7 +38,7 @@
  * Verdict: holds when the early mean is higher with real labels AND real > random at >= 75% of
  * the early points; fails when the early mean is not higher; inconclusive otherwise.
  */
-import { InputError } from "../../errors.ts";
+import { InputError, optionError } from "../../errors.ts";
 
 export const PART_IDS = ["gmm", "mnist"] as const;
 export type PartId = (typeof PART_IDS)[number];
@@ -102,7 +102,7 @@ export function dataSpecOf(setup: CoherenceSetup, seed: number): string {
 /** Checks part ids (InputError naming --parts). */
 export function checkParts(parts: readonly string[]): PartId[] {
   for (const p of parts) {
-    if (!(PART_IDS as readonly string[]).includes(p)) throw new InputError("--parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
+    if (!(PART_IDS as readonly string[]).includes(p)) throw optionError("parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
   }
   return PART_IDS.filter((p) => parts.includes(p));
 }

@@ -22,7 +22,7 @@
  * dense spectra up to 4,165 parameters, MNIST MLP 784-128-10 on 5,000 digits); its time is in the
  * README.
  */
-import { InputError } from "../../errors.ts";
+import { optionError } from "../../errors.ts";
 
 export const PART_IDS = ["a", "b", "c", "d", "e", "f"] as const;
 export type PartId = (typeof PART_IDS)[number];
@@ -135,10 +135,10 @@ export const PRESETS: Readonly<Record<Preset, HessianStudySettings>> = {
 export function parseParts(value: string): PartId[] {
   if (value === "all") return [...PART_IDS];
   const wanted = value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
-  if (wanted.length === 0) throw new InputError("--parts", `expected part letters among ${PART_IDS.join(",")}, got "${value}"`);
+  if (wanted.length === 0) throw optionError("parts", `expected part letters among ${PART_IDS.join(",")}, got "${value}"`);
   for (const p of wanted) {
     if (!(PART_IDS as readonly string[]).includes(p)) {
-      throw new InputError("--parts", `unknown part "${p}"; expected letters among ${PART_IDS.join(",")} or "all"`);
+      throw optionError("parts", `unknown part "${p}"; expected letters among ${PART_IDS.join(",")} or "all"`);
     }
   }
   return PART_IDS.filter((p) => wanted.includes(p));

@@ -68,7 +68,7 @@
  * Timing on 2 shared cores (measured): quick 44-46 s (eos 36 s, batch 7-11 s, figures 1 s);
  * full about 2 minutes (eos 100 s, batch 23 s).
  */
-import { InputError } from "../../errors.ts";
+import { InputError, optionError } from "../../errors.ts";
 
 export const PART_IDS = ["eos", "batch"] as const;
 export type PartId = (typeof PART_IDS)[number];
@@ -166,7 +166,7 @@ export function eosSteps(setup: Pick<EosSetup, "time">, lr: number): number {
 /** Checks part ids (InputError naming --parts). */
 export function checkParts(parts: readonly string[]): PartId[] {
   for (const p of parts) {
-    if (!(PART_IDS as readonly string[]).includes(p)) throw new InputError("--parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
+    if (!(PART_IDS as readonly string[]).includes(p)) throw optionError("parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
   }
   return PART_IDS.filter((p) => parts.includes(p));
 }

@@ -1,0 +1,22 @@
+/** Scratch: logits of PyHessian's ResNet-20 from ONNX vs resnet:20 with the same weights. args: onnx safetensors cifarDir n */
+import { startEngine } from "../../src/engine/start.ts";
+import { loadModel } from "../../src/data/model-file.ts";
+import { parseModel } from "../../src/nn/spec.ts";
+import { loadModelWeights } from "../../src/train/checkpoint.ts";
+import { loadData } from "../../src/data/spec.ts";
+import { numpy as np } from "../../src/engine/jax.ts";
+await startEngine();
+const [onnx, st, dir, nArg] = process.argv.slice(2);
+const n = Number(nArg ?? 4);
+const data = loadData(`cifar10:${dir},n=${n}`);
+const x = np.array(Float32Array.from(data.x)).reshape([n, 3, 32, 32]);
+const m1 = loadModel(`onnx:${onnx}`);
+const { model: m2, theta: t2 } = loadModelWeights(st!, parseModel("resnet:20"));
+const t1 = m1.init(0);
+let t0 = performance.now();
+const a = Float32Array.from(await m1.apply(np.array(Float32Array.from(t1)), x.ref).data());
+console.log(`onnx forward ${(performance.now() - t0).toFixed(0)} ms`);
+const b = Float32Array.from(await m2.apply(np.array(Float32Array.from(t2)), x.ref).data());
+let d = 0, s = 0;
+for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!)), s = Math.max(s, Math.abs(b[i]!));
+console.log(`params onnx ${m1.size} resnet ${m2.size}; max |diff| ${d.toExponential(2)} of ${s.toFixed(3)}`);
