@@ -28,6 +28,11 @@ const SKIPPED: readonly (readonly [prefix: string, why: string])[] = [
   ["mkdir -p ../my-project && npm install", "installs dependencies from the registry (network)"],
   ["./bin/curvlab.mjs study ", "full studies take minutes (test/studies and test/cli/study cover them)"],
   ["./bin/curvlab.mjs train --model mlp:784-100-10:relu", "trains an MNIST MLP on 10,000 images (minutes)"],
+  ["git clone https://github.com/amirgholami/PyHessian", "the network"],
+  ["python3 bench/peers/pyhessian_job.py", "needs PyTorch and the PyHessian checkout"],
+  ["./bin/curvlab.mjs spectrum --model resnet:20", "needs the CIFAR-10 files and PyHessian's checkpoint (and minutes)"],
+  ["./bin/curvlab.mjs trace --model resnet:20", "needs the CIFAR-10 files and PyHessian's checkpoint (and minutes)"],
+  ["./bin/curvlab.mjs density --model resnet:20", "needs the CIFAR-10 files and PyHessian's checkpoint (and minutes)"],
 ];
 
 /** Commands run only with CURVLAB_HEAVY=1, by their start. */

@@ -13,7 +13,10 @@
  * chunk size costs its own program's memory for the rest of the process (resnet:20, gradient on
  * 256 images in chunks of 52 and 48: 3.0 GB resident, then a product in chunks of 16 ran out of
  * Wasm's 4 GiB). So batches are cut into equal pieces where a divisor allows, and the chunk size
- * is chosen so that the programs of all distinct sizes fit the budget together.
+ * is chosen so that the programs of all distinct sizes fit the budget together, counting those
+ * that earlier programs of the process already hold (planChunkRows's ledger: a gradient in chunks
+ * of 62 and a product in chunks of 16 of resnet:20 on 256 images, each within the total alone,
+ * ran out of Wasm's 4 GiB together).
  */
 import type { Array as JaxArray } from "../engine/jax.ts";
 import type { DTypeName } from "../engine/dtype.ts";
@@ -27,9 +30,9 @@ export interface ChunkedProblem {
   readonly dtype: DTypeName;
 }
 
-/** Memory one chunk's program may take. */
+/** Memory the programs of one kind (all its distinct chunk sizes) may take, so that another kind finds room. */
 export const CHUNK_BUDGET = 1.5 * 2 ** 30;
-/** Memory the programs of all distinct chunk sizes of a problem may take together (module comment). */
+/** Memory the chunk programs of the process may take together (module comment). */
 export const CHUNKS_TOTAL_BUDGET = 2.5 * 2 ** 30;
 
 export interface Chunk {
@@ -62,21 +65,60 @@ function distinctSizes(problem: ChunkedProblem, rows: number): number[] {
 }
 
 /**
- * The most examples a chunk may have for a program holding `floatsPerActivation` floats per
- * activation of an example: one chunk's program within `budget`, and the programs of all
- * distinct chunk sizes within `total` together (at least 1; the largest batch when the model
- * gives no count).
+ * Memory that chunk programs of this process already hold, by size class (ChunkLedger keys): the
+ * Wasm allocator keeps it for the rest of the process, and a program of the same kind and chunk
+ * size reuses it.
  */
-export function rowsWithinBudget(problem: ChunkedProblem, floatsPerActivation: number, budget = CHUNK_BUDGET, total = CHUNKS_TOTAL_BUDGET): number {
+export type ChunkLedger = Map<string, number>;
+
+const processLedger: ChunkLedger = new Map();
+
+const perExampleBytes = (problem: ChunkedProblem, act: number, floatsPerActivation: number) =>
+  act * floatsPerActivation * (problem.dtype === "float64" ? 8 : 4);
+
+/** The ledger key of one program size: the model's activations, the kind's floats, dtype, chunk size. */
+const ledgerKey = (problem: ChunkedProblem, act: number, floatsPerActivation: number, size: number) =>
+  `${act}|${floatsPerActivation}|${problem.dtype}|${size}`;
+
+/**
+ * The most examples a chunk may have for a program holding `floatsPerActivation` floats per
+ * activation of an example: the programs of all its distinct chunk sizes within `budget`, and
+ * within `total` together with what `committed` already holds (sizes it holds for this kind cost
+ * nothing more); at least 1; the largest batch when the model gives no count.
+ */
+export function rowsWithinBudget(
+  problem: ChunkedProblem,
+  floatsPerActivation: number,
+  budget = CHUNK_BUDGET,
+  total = CHUNKS_TOTAL_BUDGET,
+  committed: ReadonlyMap<string, number> = new Map(),
+): number {
   const act = problem.model.activationsPerExample;
   const largest = Math.max(...problem.batches.map((b) => b.n));
   if (act === undefined) return largest;
-  const perExample = act * floatsPerActivation * (problem.dtype === "float64" ? 8 : 4);
+  const perExample = perExampleBytes(problem, act, floatsPerActivation);
+  const held = [...committed.values()].reduce((a, b) => a + b, 0);
   for (let rows = Math.min(largest, Math.floor(budget / perExample)); rows > 1; rows--) {
-    const sum = distinctSizes(problem, rows).reduce((a, s) => a + s * perExample, 0);
-    if (sum <= total) return rows;
+    const sizes = distinctSizes(problem, rows);
+    const own = sizes.reduce((a, s) => a + s * perExample, 0);
+    const added = sizes.filter((s) => !committed.has(ledgerKey(problem, act, floatsPerActivation, s))).reduce((a, s) => a + s * perExample, 0);
+    if (own <= budget && held + added <= total) return rows;
   }
   return 1;
+}
+
+/**
+ * rowsWithinBudget against the memory the process's earlier chunk programs hold, recording the
+ * sizes chosen (the caller is about to run them). Tests pass their own ledger.
+ */
+export function planChunkRows(problem: ChunkedProblem, floatsPerActivation: number, ledger: ChunkLedger = processLedger): number {
+  const rows = rowsWithinBudget(problem, floatsPerActivation, CHUNK_BUDGET, CHUNKS_TOTAL_BUDGET, ledger);
+  const act = problem.model.activationsPerExample;
+  if (act !== undefined) {
+    const perExample = perExampleBytes(problem, act, floatsPerActivation);
+    for (const s of distinctSizes(problem, rows)) ledger.set(ledgerKey(problem, act, floatsPerActivation, s), s * perExample);
+  }
+  return rows;
 }
 
 /**

@@ -35,7 +35,7 @@
 import { grad, jit, jvp, linearize, type Array, type OwnedFunction } from "../engine/jax.ts";
 import { makeOperator, sumOver, sumOverAsync, type LinearOperator } from "./operator.ts";
 import { batchLoss, describeProblem, replaysThroughJit, type LossProblem } from "./problem.ts";
-import { chunksOf, disposeChunks as disposeAll, rowsWithinBudget, type Chunk } from "./chunks.ts";
+import { chunksOf, disposeChunks as disposeAll, planChunkRows, type Chunk } from "./chunks.ts";
 
 export type HvpMethod = "auto" | "linearize" | "relinearize" | "grad-of-jvp";
 export const HVP_METHODS: readonly HvpMethod[] = ["auto", "linearize", "relinearize", "grad-of-jvp"];
@@ -70,7 +70,7 @@ export function resolveHvpMethod(problem: LossProblem, method: HvpMethod = "auto
 
 /** Examples per chunk of a per-batch method: the option, else what fits CHUNK_BUDGET, else a batch. */
 export function chunkRowsFor(problem: LossProblem, method: "relinearize" | "grad-of-jvp", chunkRows?: number): number {
-  return chunkRows ?? rowsWithinBudget(problem, FLOATS_PER_ACTIVATION[method]);
+  return chunkRows ?? planChunkRows(problem, FLOATS_PER_ACTIVATION[method]);
 }
 
 export function hessianOperator(problem: LossProblem, opts: HessianOptions = {}): LinearOperator {

@@ -13,7 +13,7 @@ import type { Model } from "../nn/model.ts";
 import { lossValue, correctCount, type LossName } from "../nn/loss.ts";
 import { InputError } from "../errors.ts";
 import { sumOver, sumOverAsync } from "./operator.ts";
-import { chunksOf, disposeChunks, rowsWithinBudget } from "./chunks.ts";
+import { chunksOf, disposeChunks, planChunkRows } from "./chunks.ts";
 
 export interface LossProblem {
   readonly model: Model;
@@ -109,6 +109,8 @@ const GRADIENT_FLOATS_PER_ACTIVATION = 34;
 export interface GradientFunction {
   /** The gradient at the problem's theta (a new device vector). */
   compute(): Promise<Array>;
+  /** Examples per chunk at most (chunks.ts). */
+  readonly chunkRows: number;
   dispose(): void;
 }
 
@@ -119,11 +121,12 @@ export interface GradientFunction {
  * `gradient` up to the order of the sums.
  */
 export function gradientFunction(problem: LossProblem, opts: { readonly chunkRows?: number } = {}): GradientFunction {
-  const rows = opts.chunkRows ?? rowsWithinBudget(problem, GRADIENT_FLOATS_PER_ACTIVATION);
+  const rows = opts.chunkRows ?? planChunkRows(problem, GRADIENT_FLOATS_PER_ACTIVATION);
   const chunks = chunksOf(problem, rows);
   const f = jit(grad(batchLoss(problem)));
   return {
     compute: () => sumOverAsync(chunks, (c) => f(problem.theta.ref, c.x.ref, c.targets.ref)),
+    chunkRows: rows,
     dispose: () => (f.dispose(), disposeChunks(chunks)),
   };
 }

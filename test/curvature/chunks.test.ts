@@ -13,8 +13,8 @@ import { loadData } from "../../src/data/spec.ts";
 import { makeProblem, gradient, gradientAsync, gradientFunction } from "../../src/curvature/problem.ts";
 import { loadModelWeights } from "../../src/train/checkpoint.ts";
 import { relativeError } from "./oracle.ts";
-import { pieceSizes, rowsWithinBudget, chunksOf, disposeChunks } from "../../src/curvature/chunks.ts";
-import type { ChunkedProblem } from "../../src/curvature/chunks.ts";
+import { pieceSizes, rowsWithinBudget, planChunkRows, chunksOf, disposeChunks, CHUNK_BUDGET, CHUNKS_TOTAL_BUDGET } from "../../src/curvature/chunks.ts";
+import type { ChunkedProblem, ChunkLedger } from "../../src/curvature/chunks.ts";
 
 await startEngine({ device: "wasm" });
 
@@ -42,21 +42,27 @@ test("pieceSizes: equal pieces of a divisor in [0.8 rows, rows], else rows and t
 const planned = (sizes: number[], act: number | undefined, batchNorm?: "batch" | "eval") =>
   ({ model: { activationsPerExample: act, buffers: batchNorm ? { batchNorm } : undefined }, batches: sizes.map((n) => ({ n })), dtype: "float32" }) as unknown as ChunkedProblem;
 
-test("rowsWithinBudget: one program within the per-chunk budget, all distinct sizes within the total", () => {
+test("rowsWithinBudget: a kind's distinct sizes within its budget, and within the total with what is held", () => {
   const MB = 2 ** 20;
-  // 1 MB an example (2^18 activations x 1 float x 4 bytes): 10 MB a chunk, 15 MB all sizes.
+  // 1 MB an example (2^18 activations x 1 float x 4 bytes): 10 MB a kind, 15 MB all kinds.
   const per = 2 ** 18;
   assert.equal(rowsWithinBudget(planned([100], per), 1, 10 * MB, 15 * MB), 10); // 10 pieces of 10
   // 99 = 9 x 11: rows 10 cuts it in equal pieces of 9.
   assert.deepEqual(new Set(pieceSizes(99, rowsWithinBudget(planned([99], per), 1, 10 * MB, 15 * MB))), new Set([9]));
   // 101 is prime: rows 10 gives sizes 10 and 1 (11 MB together), 9 gives 9 and 2 (11), 8 gives 8 and 5
-  // (13), 7 gives 7 and 3 (10): with a total of 10 MB, rows 7; with 11 MB, rows 10.
-  const r101 = rowsWithinBudget(planned([101], per), 1, 10 * MB, 10 * MB);
+  // (13), 7 gives 7 and 3 (10): within 10 MB, rows 7; within 11 MB, rows 10.
+  const r101 = rowsWithinBudget(planned([101], per), 1, 10 * MB, 15 * MB);
   assert.equal(r101, 7);
   assert.deepEqual(new Set(pieceSizes(101, r101)), new Set([7, 3]));
-  assert.equal(rowsWithinBudget(planned([101], per), 1, 10 * MB, 11 * MB), 10);
+  assert.equal(rowsWithinBudget(planned([101], per), 1, 11 * MB, 15 * MB), 10);
+  assert.equal(rowsWithinBudget(planned([101], per), 1, 11 * MB, 10 * MB), 7); // the total binds
+  // What the ledger holds counts against the total, except sizes of this kind it already holds.
+  const key = (size: number) => `${per}|1|float32|${size}`;
+  const afterOther = rowsWithinBudget(planned([100], per), 1, 10 * MB, 15 * MB, new Map([["other", 10 * MB]]));
+  assert.deepEqual(new Set(pieceSizes(100, afterOther)), new Set([5])); // 5 MB left: pieces of 5
+  assert.equal(rowsWithinBudget(planned([100], per), 1, 10 * MB, 15 * MB, new Map([["other", 5 * MB], [key(10), 10 * MB]])), 10);
   // A short last batch adds its own sizes: batches 100 and 7 (7 MB) leave 8 MB for the other sizes.
-  const rows = rowsWithinBudget(planned([100, 7], per), 1, 10 * MB, 15 * MB);
+  const rows = rowsWithinBudget(planned([100, 7], per), 1, 15 * MB, 15 * MB);
   const sizes = new Set([...pieceSizes(100, rows), ...pieceSizes(7, rows)]);
   assert.ok([...sizes].reduce((a, b) => a + b, 0) <= 15, `rows ${rows}: sizes ${[...sizes]}`);
   assert.ok(rows >= 5, `rows ${rows}`);
@@ -64,6 +70,30 @@ test("rowsWithinBudget: one program within the per-chunk budget, all distinct si
   assert.equal(rowsWithinBudget(planned([100, 7], undefined), 1, 10 * MB, 15 * MB), 100);
   // Batch statistics: whole batches are the sizes, whatever the rows; at least 1.
   assert.equal(rowsWithinBudget(planned([100], per, "batch"), 1, 10 * MB, 15 * MB), 1);
+});
+
+test("planChunkRows: a later program gets the memory the earlier ones left (the allocator keeps it)", () => {
+  // 2^22 activations x 1 float x 4 bytes: 16 MiB an example; the per-chunk budget alone allows
+  // CHUNK_BUDGET / 16 MiB examples.
+  const per = 2 ** 22;
+  const perExample = 16 * 2 ** 20;
+  const ledger: ChunkLedger = new Map();
+  const problem = planned([256], per);
+  const first = planChunkRows(problem, 1, ledger);
+  assert.equal(first, rowsWithinBudget(problem, 1));
+  const held = [...ledger.values()].reduce((a, b) => a + b, 0);
+  assert.equal(held, [...new Set(pieceSizes(256, first))].reduce((a, b) => a + b, 0) * perExample);
+  assert.ok(held <= CHUNK_BUDGET, `${held} > ${CHUNK_BUDGET}`);
+  // The same kind again reuses its sizes: the same rows, nothing more held.
+  assert.equal(planChunkRows(problem, 1, ledger), first);
+  assert.equal([...ledger.values()].reduce((a, b) => a + b, 0), held);
+  // Another kind (2 floats an activation) fits what is left of the total, not the total.
+  const second = planChunkRows(problem, 2, ledger);
+  const total = [...ledger.values()].reduce((a, b) => a + b, 0);
+  assert.ok(total <= CHUNKS_TOTAL_BUDGET, `${total} > ${CHUNKS_TOTAL_BUDGET}`);
+  assert.ok(second < rowsWithinBudget(problem, 2), `second ${second}, alone ${rowsWithinBudget(problem, 2)}`);
+  // Alone (an empty ledger) it would take more.
+  assert.ok(rowsWithinBudget(problem, 2) * 2 * perExample > CHUNKS_TOTAL_BUDGET - held);
 });
 
 const host = async (a: { data(): Promise<ArrayLike<number>> }) => Float64Array.from(await a.data());
