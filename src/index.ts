@@ -82,4 +82,8 @@ export { hessianAlignment, modelHessianAlignment, shiftFeatures } from "./landsc
 export type { StudyDefinition } from "./studies/study.ts";
 export { hessianStudy } from "./studies/hessian/definition.ts";
 export { coherenceStudy } from "./studies/coherence/definition.ts";
+export { batchSizeStudy } from "./studies/batch-size/definition.ts";
+export { miniBatches, type MiniBatchOptions } from "./data/minibatch.ts";
+export { outputGradientCovarianceOperator } from "./curvature/output-gradient-covariance.ts";
+export { powerLawFit, spearman, type PowerLawFit } from "./spectrum/fit.ts";
 export { intrinsicDimStudy } from "./studies/intrinsic-dim/definition.ts";

@@ -13,6 +13,7 @@ import type { LinearOperator } from "../curvature/operator.ts";
 import { blockRange } from "../tree/layout.ts";
 import type { DTypeName } from "../engine/dtype.ts";
 import type { LossName } from "../nn/loss.ts";
+import type { Dataset } from "../data/dataset.ts";
 import type { OptionSpecs, ParsedOptions } from "./args.ts";
 import { loadModelDataWeights, MODEL_DATA_OPTIONS, SPLIT_OPTION, type Loaded } from "./load.ts";
 
@@ -94,10 +95,13 @@ export function prepareCurvature(opts: ParsedOptions, argv: readonly string[], c
   };
 }
 
-/** Starts the engine and builds the problem and the operator. Dispose both when done. */
-export async function buildOperator(setup: CurvatureSetup, opts: ParsedOptions): Promise<{ problem: LossProblem; op: LinearOperator }> {
+/**
+ * Starts the engine and builds the problem and the operator (on `data`, by default the loaded
+ * data: a mini-batch with --batches). Dispose both when done.
+ */
+export async function buildOperator(setup: CurvatureSetup, opts: ParsedOptions, data: Dataset = setup.loaded.data): Promise<{ problem: LossProblem; op: LinearOperator }> {
   await startEngine({ device: setup.device });
-  const problem = withFlags(() => makeProblem(setup.loaded.model, setup.loaded.data, setup.loaded.theta, {
+  const problem = withFlags(() => makeProblem(setup.loaded.model, data, setup.loaded.theta, {
     dtype: setup.dtype,
     loss: setup.loss,
     batchSize: Number(opts["batch-size"]),

@@ -18,6 +18,7 @@ import { writeOutputs } from "./output.ts";
 import { eigenvalueHistogram } from "../report/figures.ts";
 import { toPng, toSvg } from "../report/render.ts";
 import { columnsToCsv } from "../report/csv.ts";
+import { describeReading, readingOf, type SpectrumReadingSummary } from "./reading.ts";
 
 /** Above this many parameters a dense matrix is refused: use matrix-free spectra instead. */
 export const MAX_DENSE_SIZE = 8000;
@@ -62,6 +63,8 @@ export interface HessianResult {
     readonly nearZero: number;
     readonly nearZeroThreshold: number;
   };
+  /** The bulk / outlier reading of the eigenvalues with the split's defaults. */
+  readonly reading: SpectrumReadingSummary;
   readonly method: string;
   readonly asymmetry: number;
   readonly cost: { readonly matvecs: number; readonly seconds: number; readonly secondsMatrix: number; readonly secondsEigen: number };
@@ -116,6 +119,7 @@ export async function hessianCommand(argv: readonly string[]): Promise<number> {
       nearZero: ev.filter((l) => Math.abs(l) <= threshold).length,
       nearZeroThreshold: threshold,
     },
+    reading: readingOf(ev),
     method: spectrum.method,
     asymmetry: spectrum.asymmetry,
     cost: {
@@ -158,6 +162,7 @@ function formatSummary(r: HessianResult, out?: string): string {
     `  largest:  ${top}`,
     `  smallest: ${bottom}`,
     `  trace ${fmt(r.summary.trace)}; ${r.summary.negative} negative, ${r.summary.nearZero} with |l| <= ${r.summary.nearZeroThreshold.toExponential(1)}`,
+    `  ${describeReading(r.reading)}`,
     `  ${r.cost.matvecs} products, ${r.cost.seconds.toFixed(1)} s (matrix ${r.cost.secondsMatrix.toFixed(1)} s, eigenvalues ${r.cost.secondsEigen.toFixed(2)} s)`,
     ...(out ? [`  wrote ${out}/hessian.json, eigenvalues.csv, spectrum.png, spectrum.svg`] : []),
     "",

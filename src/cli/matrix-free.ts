@@ -14,6 +14,11 @@ import type { LinearOperator } from "../curvature/operator.ts";
 import type { Journal } from "../linalg/journal.ts";
 import type { TopLevelSpec } from "vega-lite";
 import { toPng, toSvg } from "../report/render.ts";
+import { prefixedJournal } from "../linalg/journal.ts";
+import { miniBatches } from "../data/minibatch.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { InputError } from "../errors.ts";
+import { withFlags } from "./flags.ts";
 
 export interface MatrixFreeContext {
   readonly opts: ParsedOptions;
@@ -21,6 +26,42 @@ export interface MatrixFreeContext {
   readonly op: LinearOperator;
   readonly journal?: Journal;
   readonly bar: Progress;
+}
+
+/** One mini-batch of --batches: its data, its operator and its part of the journal. */
+export interface MiniBatchOperator {
+  readonly data: Dataset;
+  readonly op: LinearOperator;
+  readonly journal?: Journal;
+}
+
+export interface MatrixFreeBatchContext extends Omit<MatrixFreeContext, "op" | "journal"> {
+  readonly batches: readonly MiniBatchOperator[];
+}
+
+/** What a result records of --batches (null without it). */
+export interface MiniBatchRecord {
+  /** Rows per batch (--batch-size). */
+  readonly size: number;
+  /** Batches (--batches). */
+  readonly count: number;
+  /** Seed of the draws (--seed): batch j is the first `size` rows of permutation seed + j. */
+  readonly seed: number;
+  /** Each batch's name. */
+  readonly data: readonly string[];
+}
+
+/** --batches K: spectrum and density measure K mini-batch matrices instead of the whole data. */
+export const MINI_BATCH_OPTIONS: OptionSpecs = {
+  batches: {
+    type: "int", bounds: { min: 1, max: 1000 }, meta: "K",
+    help: "measure K mini-batch matrices instead of the whole data's: each the operator of the mean loss over --batch-size rows drawn without replacement (seeded by --seed); the result combines them",
+  },
+};
+
+/** The settings a --batches run shares with its resumed runs. */
+export function miniBatchSettings(o: ParsedOptions): { readonly batches: number | null; readonly miniBatchSize: number | null } {
+  return o.batches === undefined ? { batches: null, miniBatchSize: null } : { batches: Number(o.batches), miniBatchSize: Number(o["batch-size"]) };
 }
 
 export interface MatrixFreeOutput {
@@ -44,6 +85,8 @@ export interface MatrixFreeCommand {
   /** Checks of options against the loaded problem (e.g. K below the operator size), before anything starts. */
   check?(opts: ParsedOptions, setup: CurvatureSetup): void;
   run(ctx: MatrixFreeContext): Promise<MatrixFreeOutput>;
+  /** The command on the mini-batches of --batches (commands that offer MINI_BATCH_OPTIONS). */
+  runBatches?(ctx: MatrixFreeBatchContext): Promise<MatrixFreeOutput>;
 }
 
 /**
@@ -85,9 +128,13 @@ export async function runMatrixFree(cmd: MatrixFreeCommand, argv: readonly strin
   const setup = prepareCurvature(opts, argv, cmd.name);
   const own = cmd.settings(opts);
   cmd.check?.(opts, setup);
+  // The batches are drawn (and --batch-size checked against the data) before anything starts.
+  const batches = opts.batches === undefined
+    ? null
+    : withFlags(() => miniBatches(setup.loaded.data, { size: Number(opts["batch-size"]), count: Number(opts.batches), seed: Number(opts.seed) }));
   const runDir = opts.resume !== undefined ? openRunDirectory(String(opts.resume), { command: cmd.name, ...setup.settings, ...own }) : null;
   try {
-    return await runOpened(cmd, opts, setup, own, runDir);
+    return await runOpened(cmd, opts, setup, own, runDir, batches);
   } finally {
     runDir?.release();
   }
@@ -99,18 +146,30 @@ async function runOpened(
   setup: CurvatureSetup,
   own: Record<string, unknown>,
   runDir: { journal: Journal; resumed: boolean } | null,
+  batches: readonly Dataset[] | null,
 ): Promise<number> {
   const t0 = performance.now();
-  const { problem, op } = await buildOperator(setup, opts);
+  const built = batches ? [] : [await buildOperator(setup, opts)];
+  for (const data of batches ?? []) built.push(await buildOperator(setup, opts, data));
   const bar = progress(cmd.name, { quiet: !!opts.quiet });
   if (runDir?.resumed) bar.done(`resuming from ${opts.resume}`);
   let output: MatrixFreeOutput;
   try {
-    output = await cmd.run({ opts, setup, op, journal: runDir?.journal, bar });
+    if (!batches) output = await cmd.run({ opts, setup, op: built[0].op, journal: runDir?.journal, bar });
+    else {
+      if (!cmd.runBatches) throw new InputError("--batches", `${cmd.name} does not measure mini-batches`);
+      const journal = runDir?.journal;
+      output = await cmd.runBatches({
+        opts, setup, bar,
+        batches: batches.map((data, j) => ({ data, op: built[j].op, journal: journal && prefixedJournal(journal, `batch-${j}-`) })),
+      });
+    }
   } finally {
     bar.done();
-    op.dispose();
-    problem.dispose();
+    for (const b of built) {
+      b.op.dispose();
+      b.problem.dispose();
+    }
   }
   const result = {
     command: cmd.name,

@@ -16,6 +16,7 @@ const STUDIES: Record<string, () => Promise<StudyDefinition<any>>> = {
   coherence: async () => (await import("../studies/coherence/definition.ts")).coherenceStudy,
   "intrinsic-dim": async () => (await import("../studies/intrinsic-dim/definition.ts")).intrinsicDimStudy,
   sharpness: async () => (await import("../studies/sharpness/definition.ts")).sharpnessStudy,
+  "batch-size": async () => (await import("../studies/batch-size/definition.ts")).batchSizeStudy,
 };
 
 function options(study: StudyDefinition<any>): OptionSpecs {
@@ -29,6 +30,7 @@ function options(study: StudyDefinition<any>): OptionSpecs {
     seed: { type: "int", bounds: { min: 0 }, meta: "INT", help: "seed of data, initializations and probes (default: 0)" },
     json: { type: "boolean", help: "print the verdicts as JSON on stdout" },
     quiet: { type: "boolean", help: "no progress on stderr" },
+    ...(study.options ?? {}),
   };
 }
 
@@ -47,7 +49,7 @@ export function parseStudyParts(study: StudyDefinition<any>, value: string): str
 function mainHelp(): string {
   return [
     "usage: curvlab study <name> [--quick|--full] [--parts ...] [--out DIR] [--seed INT]",
-    "                            [--json] [--quiet]",
+    "                            [--json] [--quiet] [the study's own options]",
     "",
     `studies: ${Object.keys(STUDIES).join(", ")}`,
     "Run `curvlab study <name> --help` for what a study does and its options.",
@@ -75,7 +77,13 @@ export async function studyCommand(argv: readonly string[]): Promise<number> {
   const preset = opts.quick ? "quick" : "full";
   const seed = (opts.seed as number | undefined) ?? 0;
   if (seed < 0) throw new InputError("--seed", `expected an integer >= 0, got ${seed}`);
-  const settings = { ...study.presets[preset], seed };
+  const own: Record<string, string | number> = {};
+  for (const name of Object.keys(study.options ?? {})) {
+    const v = opts[name];
+    if (v !== undefined && typeof v !== "boolean") own[name] = v;
+  }
+  const base = { ...study.presets[preset], seed };
+  const settings = study.configure && Object.keys(own).length > 0 ? study.configure(base, own) : base;
   const parts = parseStudyParts(study, (opts.parts as string | undefined) ?? "all");
   const dir = (opts.out as string | undefined) ?? join("runs", `${study.name}-study-${preset}`);
   const { journal, resumed } = openRunDirectory(dir, { study: study.name, settings }, `--out ${dir}`);

@@ -10,9 +10,10 @@ import { hessianOperator, type HvpMethod } from "./hessian.ts";
 import type { LinearOperator } from "./operator.ts";
 import type { LossProblem } from "./problem.ts";
 import { residualOperator } from "./residual.ts";
+import { outputGradientCovarianceOperator } from "./output-gradient-covariance.ts";
 
-export type OperatorName = "hessian" | "ggn" | "fisher" | "gradcov" | "gradcov-uncentered" | "residual";
-export const OPERATORS: readonly OperatorName[] = ["hessian", "ggn", "fisher", "gradcov", "gradcov-uncentered", "residual"];
+export type OperatorName = "hessian" | "ggn" | "fisher" | "gradcov" | "gradcov-uncentered" | "outcov" | "outcov-uncentered" | "residual";
+export const OPERATORS: readonly OperatorName[] = ["hessian", "ggn", "fisher", "gradcov", "gradcov-uncentered", "outcov", "outcov-uncentered", "residual"];
 
 export interface CurvatureOptions {
   readonly operator?: OperatorName;
@@ -41,6 +42,12 @@ export function curvatureOperator(problem: LossProblem, opts: CurvatureOptions =
       break;
     case "gradcov-uncentered":
       op = gradientCovarianceOperator(problem, { centered: false });
+      break;
+    case "outcov":
+      op = outputGradientCovarianceOperator(problem, { centered: true });
+      break;
+    case "outcov-uncentered":
+      op = outputGradientCovarianceOperator(problem, { centered: false });
       break;
     case "residual":
       op = residualOperator(problem, { method: opts.hvp });

@@ -28,7 +28,10 @@
  * log d between that d and the grid point before it (`dInt`): the d where the straight line in
  * (log d, accuracy) crosses the target. When the smallest d of the grid already reaches the target,
  * dInt = that d and `bracket` is "below-grid" (d_int is at most it); when no d does, dInt is null
- * and `bracket` is "above-grid". Each trained point and the baseline can be kept in a journal
+ * and `bracket` is "above-grid". With `refine` = r, the cell [d0, d1] of the first crossing is
+ * bisected r times in log d (at round(sqrt(d0 d1)), keeping the half where the target is first
+ * reached), and d_int is read as above from all the measured points. Each trained point and the
+ * baseline can be kept in a journal
  * (keys "<prefix>baseline", "<prefix>d-<d>"), so an interrupted sweep resumes.
  */
 import { numpy as np, jit, valueAndGrad, type Array } from "../engine/jax.ts";
@@ -258,6 +261,12 @@ export interface SweepOptions extends Omit<SubspaceTrainOptions, "onStep"> {
   readonly onProgress?: (done: number, total: number, label: string) => void | Promise<void>;
   /** Per-step progress of the training under way. */
   readonly onStep?: (label: string, step: number, totalSteps: number) => void;
+  /**
+   * Bisections (in log d) of the grid cell where the target is first reached, each one more
+   * trained point (default 0): a coarse grid (doubling d) then no longer puts every d_int of a
+   * family in one cell.
+   */
+  readonly refine?: number;
 }
 
 /** One d of the sweep. */
@@ -300,6 +309,8 @@ export interface IntrinsicDimensionResult {
     readonly D: number;
     /** The grid, ascending. */
     readonly dims: readonly number[];
+    /** The d added by refinement, in the order trained (empty without `refine`). */
+    readonly refined: readonly number[];
     readonly threshold: number;
     readonly metric: "test accuracy" | "train accuracy";
     readonly interpolation: string;
@@ -317,8 +328,9 @@ export interface IntrinsicDimensionResult {
   readonly baseline: BaselineResult;
   /** threshold x baseline accuracy. */
   readonly target: number;
+  /** Every measured d, ascending (grid and refinement). */
   readonly points: readonly SweepPoint[];
-  /** The smallest grid d reaching the target, or null. */
+  /** The smallest measured d (grid or refinement) reaching the target, or null. */
   readonly dIntGrid: number | null;
   /** Interpolated (module comment), or null when no d of the grid reaches the target. */
   readonly dInt: number | null;
@@ -329,7 +341,7 @@ export interface IntrinsicDimensionResult {
 }
 
 const INTERPOLATION =
-  "smallest grid d reaching the target, refined by linear interpolation of the accuracy in log d between it and the grid point before it";
+  "smallest measured d (grid, then `refine` bisections of the crossing cell) reaching the target, refined by linear interpolation of the accuracy in log d between it and the measured point before it";
 
 /**
  * d_int from a grid (ascending dims) and accuracies: see the module comment. Exported for tests
@@ -373,7 +385,7 @@ export async function intrinsicDimensionSweep(
   const subOptimizer = makeOptimizer(opts.optimizer ?? DEFAULT_SUBSPACE_TRAIN.optimizer).settings;
   const baseOptimizer = makeOptimizer(opts.baseline?.optimizer ?? DEFAULT_TRAIN.optimizer).settings;
   const metric = opts.test ? "test accuracy" : "train accuracy";
-  const total = grid.length + 1;
+  let total = grid.length + 1;
   let trainings = 0;
 
   const baseEpochs = opts.baseline?.epochs ?? epochs;
@@ -393,8 +405,10 @@ export async function intrinsicDimensionSweep(
   await opts.onProgress?.(1, total, "baseline");
   const target = threshold * baseline.accuracy;
 
+  const refine = opts.refine ?? 0;
+  if (!Number.isInteger(refine) || refine < 0 || refine > 20) throw optionError("refine", `expected an integer from 0 to 20, got ${refine}`);
   const points: SweepPoint[] = [];
-  for (const d of grid) {
+  const measure = async (d: number) => {
     const p = await journaled<SweepPoint>(opts.journal, `${prefix}d-${d}`, async () => {
       trainings++;
       const r = await trainInSubspace(model, data, d, {
@@ -409,13 +423,32 @@ export async function intrinsicDimensionSweep(
       };
     });
     // Fraction and reached depend on the baseline: recomputed, not trusted from the journal.
-    points.push({ ...p, fraction: baseline.accuracy > 0 ? p.accuracy / baseline.accuracy : 0, reached: p.accuracy >= target });
+    const point = { ...p, fraction: baseline.accuracy > 0 ? p.accuracy / baseline.accuracy : 0, reached: p.accuracy >= target };
+    points.push(point);
     await opts.onProgress?.(points.length + 1, total, `d = ${d}`);
+    return point;
+  };
+  for (const d of grid) await measure(d);
+  // Refinement: bisect the cell [d0, d1] of the first crossing at round(sqrt(d0 d1)).
+  const refined: number[] = [];
+  let cell = interpolateCrossing(grid, points.map((p) => p.accuracy), target);
+  if (cell.bracket === "within" && refine > 0) {
+    let hi = cell.dIntGrid!, lo = grid[grid.indexOf(hi) - 1]!;
+    for (let r = 0; r < refine; r++) {
+      const mid = Math.round(Math.sqrt(lo * hi));
+      if (mid <= lo || mid >= hi) break;
+      total++;
+      refined.push(mid);
+      if ((await measure(mid)).reached) hi = mid;
+      else lo = mid;
+    }
+    points.sort((a, b) => a.d - b.d);
+    cell = interpolateCrossing(points.map((p) => p.d), points.map((p) => p.accuracy), target);
   }
-  const crossing = interpolateCrossing(grid, points.map((p) => p.accuracy), target);
+  const crossing = cell;
   return {
     settings: {
-      model: model.spec, data: data.name, testData: opts.test?.name ?? null, D: model.size, dims: grid, threshold, metric,
+      model: model.spec, data: data.name, testData: opts.test?.name ?? null, D: model.size, dims: grid, refined, threshold, metric,
       interpolation: INTERPOLATION,
       subspace: {
         projection: opts.projection ?? DEFAULT_SUBSPACE_TRAIN.projection, optimizer: subOptimizer, epochs, batchSize, seed,

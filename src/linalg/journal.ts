@@ -40,6 +40,16 @@ export function memoryJournal(): Journal & { readonly keys: () => string[] } {
   };
 }
 
+/** The same journal with every key under `prefix` (units of one part of a run, e.g. one mini-batch). */
+export function prefixedJournal(journal: Journal, prefix: string): Journal {
+  return {
+    get: (key) => journal.get(prefix + key),
+    put: (key, value) => journal.put(prefix + key, value),
+    getArray: (key) => journal.getArray(prefix + key),
+    putArray: (key, value) => journal.putArray(prefix + key, value),
+  };
+}
+
 /** Runs `unit` unless the journal has its result; saves it when computed. */
 export async function journaled<T>(journal: Journal | undefined, key: string, unit: () => Promise<T>): Promise<T> {
   if (journal) {

@@ -116,6 +116,12 @@ export interface BulkOutlierSplit {
   readonly gap: SpectrumGap | null;
   /** The accepted gap below the bulk (outer = least negative outlier, inner = bulk.min), or null. */
   readonly negativeGap: SpectrumGap | null;
+  /**
+   * Every gap above the center with ratio >= minGapRatio, from the top down: a spectrum with
+   * groups of outliers (e.g. k class-mean values over k(k - 1) cross-class ones) has one per
+   * group boundary; the last one is `gap` under rule "lowest".
+   */
+  readonly clearGaps: readonly SpectrumGap[];
   /** The largest ratio among the candidates above the bulk, accepted or not (null if no candidates). */
   readonly strongestGap: SpectrumGap | null;
   readonly strongestNegativeGap: SpectrumGap | null;
@@ -177,6 +183,7 @@ export function splitBulkOutliers(eigenvalues: Eigenvalues, opts: SplitOptions =
     bulk: bulkStats(asc.subarray(negativeCount, n - count)),
     gap: count > 0 ? gapAbove(count) : null,
     negativeGap: negativeCount > 0 ? gapBelow(negativeCount) : null,
+    clearGaps: ratios.flatMap((r, j) => (r >= minGapRatio ? [gapAbove(j + 1)] : [])),
     strongestGap: ratios.length > 0 ? gapAbove(argmax(ratios) + 1) : null,
     strongestNegativeGap: negativeRatios.length > 0 ? gapBelow(argmax(negativeRatios) + 1) : null,
     ratios,

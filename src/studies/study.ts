@@ -4,7 +4,8 @@
  * journal, progress and printing; a study owns its settings, its parts and its verdicts.
  */
 import type { Journal } from "../linalg/journal.ts";
-import type { Report } from "../report/html.ts";
+import type { Report, ReportSection } from "../report/html.ts";
+import { optionError } from "../errors.ts";
 
 export type StudyPreset = "quick" | "full";
 
@@ -26,6 +27,14 @@ export interface StudyRunOptions {
   readonly engine?: unknown;
 }
 
+/** One study-specific option (`curvlab study <name> --NAME VALUE`); the CLI parses and checks its type. */
+export interface StudyOptionSpec {
+  readonly type: "string" | "int" | "number";
+  readonly help: string;
+  readonly meta?: string;
+  readonly choices?: readonly string[];
+}
+
 export interface StudyDefinition<S extends { readonly seed: number } = { readonly seed: number }> {
   /** The CLI name: `curvlab study <name>`. */
   readonly name: string;
@@ -36,6 +45,10 @@ export interface StudyDefinition<S extends { readonly seed: number } = { readonl
   readonly presets: Readonly<Record<StudyPreset, S>>;
   /** Usage examples for the help text. */
   readonly examples: readonly string[];
+  /** Options of this study beyond the common ones, by name. */
+  readonly options?: Readonly<Record<string, StudyOptionSpec>>;
+  /** The settings with the given option values applied (errors name the option). */
+  configure?(settings: S, values: Readonly<Record<string, string | number>>): S;
   run(settings: S, opts: StudyRunOptions): Promise<{ readonly report: Report }>;
 }
 
@@ -65,4 +78,19 @@ export async function runJournaledParts<Id extends string, R extends { readonly 
     results.push(r);
   }
   return { results, resumed };
+}
+
+/** A study's report, finished now: its sections, settings, engine and total time. */
+export function studyReport(
+  title: string, subtitle: string, sections: readonly ReportSection[], settings: unknown, engine: unknown, seconds: number,
+): Report {
+  return { title, subtitle, sections, settings, engine, createdAt: new Date().toISOString(), seconds };
+}
+
+/** The given part ids, checked against the study's and put in its order (InputError naming --parts). */
+export function checkPartIds<Id extends string>(ids: readonly Id[], parts: readonly string[]): Id[] {
+  for (const p of parts) {
+    if (!(ids as readonly string[]).includes(p)) throw optionError("parts", `unknown part "${p}"; expected parts among ${ids.join(",")}`);
+  }
+  return ids.filter((p) => parts.includes(p));
 }

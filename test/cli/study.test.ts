@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./run-cli.ts";
@@ -55,6 +55,16 @@ test("bad input: one line, exit code 2", () => {
     [["study", "landscape"], /landscape: unknown study/],
     [["study", "hessian", "--quick", "--full"], /--quick: give --quick or --full/],
     [["study", "hessian", "--quick", "--seed", "3", "--parts", "a", "--out", out], /was started with other settings/],
+    // The study's own options are checked before any folder is made (y must not appear).
+    [["study", "hessian", "--quick", "--k", "1", "--out", join(dir, "y")], /--k: expected an integer in 2\.\.50, got 1/],
+    [["study", "hessian", "--quick", "--widths", "10", "--out", join(dir, "y")], /--widths: expected at least 2 widths/],
+    [["study", "hessian", "--quick", "--widths", "10,x", "--out", join(dir, "y")], /--widths: expected a comma list of integers >= 1, got "10,x"/],
+    [["study", "hessian", "--quick", "--depth", "9", "--out", join(dir, "y")], /--depth: expected 1\.\.4 hidden layers/],
+    [["study", "hessian", "--quick", "--loss", "hinge", "--out", join(dir, "y")], /--loss/],
+    [["study", "hessian", "--quick", "--activation", "sigmoid", "--out", join(dir, "y")], /--activation/],
+    [["study", "batch-size", "--quick", "--sizes", "16,0", "--out", join(dir, "y")], /--sizes: expected a comma list of positive integers, got "16,0"/],
+    [["study", "batch-size", "--quick", "--draws", "0", "--out", join(dir, "y")], /--draws: expected an integer from 1 to 1000, got 0/],
+    [["study", "batch-size", "--quick", "--parts", "fisher", "--out", join(dir, "y")], /--parts: unknown part "fisher"/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);
@@ -62,6 +72,7 @@ test("bad input: one line, exit code 2", () => {
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
+  assert.ok(!existsSync(join(dir, "y")), "a refused option leaves no folder");
   rmSync(dir, { recursive: true, force: true });
 });
 

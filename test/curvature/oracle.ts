@@ -14,6 +14,9 @@ export interface DenseOracle {
   readonly G: Float64Array;
   readonly F: Float64Array;
   readonly C: Float64Array;
+  /** Output-gradient second moment J^T J / N, and its centred form (covariance). */
+  readonly O: Float64Array;
+  readonly Oc: Float64Array;
 }
 
 /** All examples in one batch. */
@@ -84,7 +87,22 @@ export async function denseOracle(problem: LossProblem): Promise<DenseOracle> {
     }
   }
   const C = F.map((v, idx) => v - mean[Math.floor(idx / P)] * mean[idx % P]);
-  return { P, H, G, F, C };
+  // Output gradients: O = J^T J / N; Oc = O - sum_c m_c m_c^T with m_c the mean of rows (i, c).
+  const O = new Float64Array(P * P);
+  const means = new Float64Array(c * P);
+  for (let r = 0; r < N * c; r++) {
+    const row = J.subarray(r * P, (r + 1) * P);
+    const out = r % c;
+    for (let k = 0; k < P; k++) {
+      means[out * P + k] += row[k] / N;
+      if (row[k] === 0) continue;
+      for (let l = 0; l < P; l++) O[k * P + l] += (row[k] * row[l]) / N;
+    }
+  }
+  const Oc = O.slice();
+  for (let a = 0; a < c; a++)
+    for (let k = 0; k < P; k++) for (let l = 0; l < P; l++) Oc[k * P + l] -= means[a * P + k] * means[a * P + l];
+  return { P, H, G, F, C, O, Oc };
 }
 
 /** max |A - B| / scale, with scale = max |B| unless given. */

@@ -94,6 +94,30 @@ test("on a task with k effective parameters the sweep finds d_int90 within a fac
   }
 });
 
+test("refine: bisecting a coarse grid's crossing cell narrows it to the fine grid's answer (k = 16)", async () => {
+  const k = 16;
+  const { model, data } = kParameterTask(k, 96, k);
+  const opts = { ...TRAINING, threshold: 0.9, baseline: { epochs: 300, optimizer: { name: "adam", lr: 0.01 } } } as const;
+  // Grid 4, 32: the target is first reached at 32 (from 2k on every run does), so the cell is [4, 32].
+  const coarse = await intrinsicDimensionSweep(model, data, [4, 32], opts);
+  const r = await intrinsicDimensionSweep(model, data, [4, 32], { ...opts, refine: 3 });
+  console.log(`# coarse d_int90 ${coarse.dInt}, refined ${r.dInt} (points ${r.points.map((p) => `${p.d}:${p.accuracy.toFixed(2)}`).join(" ")})`);
+  assert.equal(coarse.dIntGrid, 32);
+  // Three bisections in log d: 11, then 19 or 6, ...: each is round(sqrt(lo hi)) of the current cell.
+  assert.equal(r.settings.refined.length, 3);
+  assert.equal(r.settings.refined[0], 11);
+  assert.equal(r.trainings, 2 + 1 + 3);
+  assert.deepEqual(r.points.map((p) => p.d), [...r.points.map((p) => p.d)].sort((a, b) => a - b));
+  // The final cell holds the crossing, is at most (32 / 4)^(1/8) ~ 1.3x wide up to rounding, and
+  // lies within a factor 2 of k, as the fine grid's does.
+  const i = r.points.findIndex((p) => p.reached);
+  assert.ok(i > 0 && !r.points[i - 1].reached);
+  assert.ok(r.points[i].d / r.points[i - 1].d <= 1.45, `final cell ${r.points[i - 1].d}..${r.points[i].d}`);
+  assert.ok(r.dInt !== null && r.dInt >= k / 2 && r.dInt <= 2 * k, `refined d_int90 ${r.dInt}`);
+  assert.ok(r.dIntGrid! < 32);
+  await assert.rejects(intrinsicDimensionSweep(model, data, [4, 32], { ...opts, refine: -1 }), InputError);
+});
+
 test("trainInSubspace: theta0 + P z with z from 0; sparse and fastfood train too; seeded", async () => {
   const { model, data } = kParameterTask(4, 40, 3);
   const runs = [];

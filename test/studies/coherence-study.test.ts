@@ -90,3 +90,21 @@ test("coherence study: unknown parts are an InputError naming --parts", async ()
   assert.equal(coherenceStudy.presets.quick.preset, "quick");
   assert.equal(coherenceStudy.presets.full.preset, "full");
 });
+
+test("coherence verdicts come from the numbers: each fails on tracks that contradict it", async () => {
+  const { coherenceVerdicts } = await import("../../src/studies/coherence/run.ts");
+  type Track = Parameters<typeof coherenceVerdicts>[0];
+  const track = (values: (step: number) => number, train: number, test: number) => ({
+    points: Array.from({ length: 11 }, (_, i) => ({ step: 10 * i, normalized: values(10 * i) })),
+    training: { final: { trainAccuracy: train, testAccuracy: test } },
+    settings: { sampleSize: 64 },
+  }) as unknown as Track;
+  const setup = { earlyFraction: 0.5, steps: 100 };
+  const real = track((s) => 10 - s / 20, 1, 0.9), random = track(() => 1.5, 1, 0.22);
+  assert.deepEqual(coherenceVerdicts(real, random, setup, 5).verdicts.map((v) => v.holds), [true, true]);
+  // Random labels more coherent early on: verdict 1 fails.
+  assert.equal(coherenceVerdicts(random, real, setup, 5).verdicts[0].holds, false);
+  // Random labels generalizing (test 60%), or real ones not (test 30%): verdict 2 fails.
+  assert.equal(coherenceVerdicts(real, track(() => 1.5, 1, 0.6), setup, 5).verdicts[1].holds, false);
+  assert.equal(coherenceVerdicts(track((s) => 10 - s / 20, 1, 0.3), random, setup, 5).verdicts[1].holds, false);
+});

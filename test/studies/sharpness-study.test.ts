@@ -27,7 +27,7 @@ const TINY: SharpnessStudySettings = {
   preset: "quick",
   seed: 0,
   // The tracking test's setting: lr 0.5 sharpens from 3.5 to 2/lr = 4 within 80 steps.
-  eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: [0.5], time: 40, every: 10 },
+  eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: [0.5], thresholdFactors: [], time: 40, every: 10 },
   batch: {
     data: "gmm:k=3,d=4,n=20,sep=2", model: "mlp:4-8-3:tanh", testFraction: 0.2, smallBatch: 8, epochs: 20, lr: 0.05, momentum: 0.9,
     traceProbes: 5, epsilon: 1e-3, rho: 0.05, directions: 2, slicePoints: 11, sliceRange: 1, riseAt: 0.4,
@@ -186,4 +186,51 @@ test("sharpness study: parts, presets, and unknown parts as an InputError naming
   // One part alone runs only that part.
   const r = (await sharpnessStudy.run({ ...TINY, eos: { ...TINY.eos, time: 10 } }, { journal: memoryJournal(), parts: ["eos"] })) as SharpnessStudyResult;
   assert.deepEqual(r.report.sections.map((s) => s.id), ["eos"]);
+});
+
+/** A synthetic run: lambda_max records every 10 steps from `lmax(step)`, losses from `loss(step)`. */
+function syntheticRun(lmax: (step: number) => number, loss: (step: number) => number | null, divergedAt: number | null = null) {
+  const steps = 200, lr = 0.5;
+  return {
+    lr, threshold: 2 / lr, steps,
+    records: Array.from({ length: steps / 10 + 1 }, (_, i) => ({ step: 10 * i, lmax: lmax(10 * i), converged: true })),
+    losses: Array.from({ length: steps }, (_, k) => loss(k)), divergedAt, matvecs: 0, seconds: 0,
+  };
+}
+
+test("edge-of-stability verdicts come from the numbers: each fails on a run that contradicts it", async () => {
+  const { analyzeEos, eosVerdicts } = await import("../../src/studies/sharpness/eos.ts");
+  const holds = (run: ReturnType<typeof syntheticRun>) => eosVerdicts([analyzeEos(run)]).map((v) => v.holds);
+  // Threshold 4. Sharpening from 3 to 4 by step 60, then hovering at 4.1 with an oscillating,
+  // decreasing loss: both hold.
+  const oscillating = (k: number) => 1 / (1 + k) * (k % 3 === 0 ? 1.2 : 1);
+  const edge = syntheticRun((s) => (s < 60 ? 3 + s / 60 : 4.1), oscillating);
+  assert.deepEqual(holds(edge), [true, true]);
+  // Never below 0.9 x 2/lr (a start at the edge): no sharpening to see.
+  assert.equal(holds(syntheticRun((s) => 3.8 + s / 200, oscillating))[0], false);
+  // Sharpening that never reaches 2/lr.
+  assert.equal(holds(syntheticRun((s) => 3 + s / 400, oscillating))[0], false);
+  // Sharpening that runs on past 2/lr (median 1.5x): no edge of stability.
+  assert.equal(holds(syntheticRun((s) => (s < 60 ? 3 + s / 60 : 6), oscillating))[1], false);
+  // At 2/lr but the loss decreasing at every step (stable GD): no edge either.
+  assert.equal(holds(syntheticRun((s) => (s < 60 ? 3 + s / 60 : 4.1), (k) => 1 / (1 + k)))[1], false);
+  // A diverged run fails both.
+  assert.deepEqual(holds(syntheticRun((s) => (s < 60 ? 3 + s / 60 : 4.1), (k) => (k < 150 ? oscillating(k) : null), 150)), [false, false]);
+});
+
+test("large-batch verdicts come from the numbers: each fails on measurements that contradict it", async () => {
+  const { batchVerdicts } = await import("../../src/studies/sharpness/batch.ts");
+  type Input = Parameters<typeof batchVerdicts>[0];
+  const solution = (batchSize: number, train: number, test: number) =>
+    ({ batchSize, steps: 100, trainLoss: 0.1, trainAccuracy: train, testAccuracy: test, gap: train - test, lossGap: 0.1 });
+  const cmp = (result: "larger" | "smaller" | "tie") =>
+    ["lambda_max", "trace", "epsilon-sharpness", "SAM sharpness", "slice rise"].map((measure) => ({ measure, small: 1, large: result === "larger" ? 2 : 0.5, ratio: result === "larger" ? 2 : 0.5, result }));
+  const input = (large: ReturnType<typeof solution>, result: "larger" | "smaller") => ({
+    solutions: { small: solution(16, 1, 0.9), large, control: solution(400, 1, 0.9) },
+    comparisons: cmp(result), controlComparisons: cmp(result), settings: { testExamples: 1000 },
+  }) as unknown as Input;
+  // Sharper by every measure, and a gap larger by 20 points (2 s.e. ~ 3 points on 1,000): both hold.
+  assert.deepEqual(batchVerdicts(input(solution(400, 1, 0.7), "larger")).map((v) => v.holds), [true, true]);
+  // Flatter by every measure, and a gap smaller by 10 points: both fail.
+  assert.deepEqual(batchVerdicts(input(solution(400, 0.9, 0.9), "smaller")).map((v) => v.holds), [false, false]);
 });

@@ -29,10 +29,17 @@ test("interpolate: theta(alpha) = (1 - alpha) a + alpha b", () => {
   assert.deepEqual(Array.from(interpolate(a, b, -0.5)), [0, 2, 5]);
 });
 
-test("outlierRelation: picks k or k - 1 by how many points follow each", () => {
-  assert.deepEqual(outlierRelation([{ k: 3, count: 2 }, { k: 5, count: 4 }, { k: 7, count: 7 }]), { name: "k-1", offset: 1, matches: 2, total: 3 });
-  assert.deepEqual(outlierRelation([{ k: 3, count: 3 }, { k: 5, count: 5 }, { k: 7, count: 6 }]), { name: "k", offset: 0, matches: 2, total: 3 });
-  assert.equal(outlierRelation([{ k: 3, count: 9 }]).matches, 0);
+test("outlierRelation: counts that are 1..k whole groups of k (squared error) or k - 1 (cross-entropy)", () => {
+  // Squared error: 3 = one group at k = 3, 25 = five groups at k = 5; 6 is not a multiple of 7.
+  assert.deepEqual(outlierRelation([{ k: 3, count: 3 }, { k: 5, count: 25 }, { k: 7, count: 6 }], 0), {
+    name: "k", offset: 0, matches: 2, total: 3, groups: [1, 5, null],
+  });
+  // Cross-entropy: 2 = one group of 2 at k = 3, 20 = five groups of 4 at k = 5; 25 is no multiple of 4.
+  assert.deepEqual(outlierRelation([{ k: 3, count: 2 }, { k: 5, count: 20 }, { k: 5, count: 25 }], 1), {
+    name: "k-1", offset: 1, matches: 2, total: 3, groups: [1, 5, null],
+  });
+  // No outliers, or more than k groups (12 = 4 groups of 3 at k = 3), do not follow.
+  assert.equal(outlierRelation([{ k: 3, count: 0 }, { k: 3, count: 12 }], 0).matches, 0);
 });
 
 test("proxySpectrum: the top values exactly, the rest at quantiles of the quadrature measure", () => {

@@ -6,7 +6,7 @@
  * "coherence-<part>-<labels>") and each finished part too ("part-<id>"); a re-run reads them back.
  * Figures are rebuilt from the stored numbers.
  */
-import { runJournaledParts, sig, type StudyRunOptions } from "../study.ts";
+import { runJournaledParts, studyReport, sig, type StudyRunOptions } from "../study.ts";
 import { mean } from "../../spectrum/values.ts";
 import type { Report, ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import { lineChart } from "../../report/figures.ts";
@@ -73,13 +73,13 @@ async function track(
   return stored;
 }
 
-async function runPart(id: PartId, settings: CoherenceStudySettings, opts: CoherenceStudyOptions): Promise<CoherencePartResult> {
-  const t0 = performance.now();
-  const setup = settings.parts[id];
-  const seed = settings.seed;
-  const real = await track(setup, seed, "real", `coherence-${id}-real`, opts);
-  const random = await track(setup, seed, "random", `coherence-${id}-random`, opts);
-  const classes = parseModel(setup.model).outputDim;
+/**
+ * The comparison and the verdicts of a part, from the two tracks alone (tested on tracks where
+ * each verdict must fail).
+ */
+export function coherenceVerdicts(
+  real: CoherenceTrack, random: CoherenceTrack, setup: Pick<CoherenceSetup, "earlyFraction" | "steps">, classes: number,
+): { early: CoherencePartResult["early"]; whole: { steps: number[]; meanReal: number; meanRandom: number; realAbove: number }; verdicts: ReportVerdict[] } {
   const lastStep = Math.floor(setup.earlyFraction * setup.steps);
   const byStep = new Map(random.points.map((p) => [p.step, p.normalized]));
   const compare = (maxStep: number) => {
@@ -115,12 +115,23 @@ async function runPart(id: PartId, settings: CoherenceStudySettings, opts: Coher
         `test ${pct(fq.testAccuracy)} (chance ${pct(chance)}; held-out labels are real). Criterion: real test > chance + 20 points, random test < chance + 15 points.`,
     },
   ];
+  return { early: { lastStep, steps: early, meanReal, meanRandom, realAbove }, whole, verdicts };
+}
+
+async function runPart(id: PartId, settings: CoherenceStudySettings, opts: CoherenceStudyOptions): Promise<CoherencePartResult> {
+  const t0 = performance.now();
+  const setup = settings.parts[id];
+  const seed = settings.seed;
+  const real = await track(setup, seed, "real", `coherence-${id}-real`, opts);
+  const random = await track(setup, seed, "random", `coherence-${id}-random`, opts);
+  const classes = parseModel(setup.model).outputDim;
+  const { early, whole, verdicts } = coherenceVerdicts(real, random, setup, classes);
   return {
     id,
     title: PART_TITLES[id],
     settings: { ...setup, dataSpec: dataSpecOf(setup, seed), seed, classes },
     runs: { real, random },
-    early: { lastStep, steps: early, meanReal, meanRandom, realAbove },
+    early,
     wholeRun: { meanReal: whole.meanReal, meanRandom: whole.meanRandom, realAbove: whole.realAbove, points: whole.steps.length },
     verdicts,
     seconds: (performance.now() - t0) / 1000,
@@ -201,16 +212,14 @@ export async function runCoherenceStudy(
   opts: CoherenceStudyOptions,
 ): Promise<{ report: Report; results: CoherencePartResult[]; resumed: PartId[] }> {
   const { results, resumed } = await runJournaledParts(opts.parts ?? PART_IDS, opts, (id) => runPart(id, settings, opts));
-  const report: Report = {
-    title: "Coherent gradients: real vs random labels",
-    subtitle:
-      "Chatterjee (2020), \"Coherent Gradients: An Approach to Understanding Generalization in Gradient Descent-based Optimization\", " +
+  const report = studyReport(
+    "Coherent gradients: real vs random labels",
+    "Chatterjee (2020), \"Coherent Gradients: An Approach to Understanding Generalization in Gradient Descent-based Optimization\", " +
       `with the coherence metric of Chatterjee & Zielinski (2022); curvlab (${settings.preset} preset).`,
-    sections: results.map(sectionOf),
+    results.map(sectionOf),
     settings,
-    engine: opts.engine,
-    createdAt: new Date().toISOString(),
-    seconds: results.reduce((s, r) => s + r.seconds, 0),
-  };
+    opts.engine,
+    results.reduce((s, r) => s + r.seconds, 0),
+  );
   return { report, results, resumed };
 }

@@ -39,6 +39,7 @@
  * the early points; fails when the early mean is not higher; inconclusive otherwise.
  */
 import { InputError, optionError } from "../../errors.ts";
+import { checkPartIds } from "../study.ts";
 
 export const PART_IDS = ["gmm", "mnist"] as const;
 export type PartId = (typeof PART_IDS)[number];
@@ -101,8 +102,5 @@ export function dataSpecOf(setup: CoherenceSetup, seed: number): string {
 
 /** Checks part ids (InputError naming --parts). */
 export function checkParts(parts: readonly string[]): PartId[] {
-  for (const p of parts) {
-    if (!(PART_IDS as readonly string[]).includes(p)) throw optionError("parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
-  }
-  return PART_IDS.filter((p) => parts.includes(p));
+  return checkPartIds(PART_IDS, parts);
 }

@@ -5,10 +5,12 @@
  * on a dataset, and take the dense spectrum of a curvature operator of the trained model.
  */
 import type { Journal } from "../../linalg/journal.ts";
+import { InputError } from "../../errors.ts";
 import { parseModel } from "../../nn/spec.ts";
 import type { Model } from "../../nn/model.ts";
 import { loadData } from "../../data/spec.ts";
 import type { Dataset } from "../../data/dataset.ts";
+import type { LossName } from "../../nn/loss.ts";
 import { train } from "../../train/train.ts";
 import { makeProblem, evaluate, type LossProblem } from "../../curvature/problem.ts";
 import { curvatureOperator, type OperatorName } from "../../curvature/make.ts";
@@ -41,6 +43,8 @@ export interface TrainRequest {
   readonly lr: number;
   readonly momentum?: number;
   readonly seed: number;
+  /** The training loss, also the loss whose curvature is measured (default cross-entropy). */
+  readonly loss?: LossName;
   /** Start from these parameters instead of model.init(seed). */
   readonly initTheta?: ArrayLike<number>;
 }
@@ -49,6 +53,8 @@ export interface TrainedModel {
   readonly model: Model;
   readonly data: Dataset;
   readonly theta: Float64Array;
+  /** The loss trained on and measured. */
+  readonly objective: LossName;
   /** Train loss and accuracy at theta (float64, whole set). */
   readonly loss: number;
   readonly accuracy: number;
@@ -69,7 +75,7 @@ export function cachedData(spec: string): Dataset {
 }
 
 /** Trains (or finds in the journal) a model; float32 training, parameters kept as float64. */
-export async function trainedModel(ctx: StudyContext, req: TrainRequest): Promise<TrainedModel> {
+export async function trainedModel(ctx: Pick<StudyContext, "journal" | "log">, req: TrainRequest): Promise<TrainedModel> {
   const model = parseModel(req.model);
   const data = cachedData(req.data);
   const key = `theta-${req.key}`;
@@ -82,6 +88,7 @@ export async function trainedModel(ctx: StudyContext, req: TrainRequest): Promis
       train: data,
       epochs: req.epochs,
       batchSize: req.batchSize,
+      loss: req.loss ?? "cross-entropy",
       optimizer: (req.momentum ?? 0.9) > 0 ? { name: "momentum", lr: req.lr, momentum: req.momentum ?? 0.9 } : { name: "sgd", lr: req.lr },
       seed: req.seed,
       initTheta: req.initTheta,
@@ -90,10 +97,14 @@ export async function trainedModel(ctx: StudyContext, req: TrainRequest): Promis
     seconds = r.seconds;
     await ctx.journal.putArray(key, theta);
   }
-  const problem = makeProblem(model, data, theta, { dtype: "float64" });
+  const objective = req.loss ?? "cross-entropy";
+  const problem = makeProblem(model, data, theta, { dtype: "float64", loss: objective });
   const m = await evaluate(problem);
   problem.dispose();
-  return { model, data, theta, loss: m.loss, accuracy: m.accuracy, seconds };
+  if (!Number.isFinite(m.loss)) {
+    throw new InputError("training", `${req.model} on ${req.data} diverged (train loss ${m.loss} after ${req.epochs} epochs at lr ${req.lr}); lower the learning rate`);
+  }
+  return { model, data, theta, objective, loss: m.loss, accuracy: m.accuracy, seconds };
 }
 
 export interface DenseSpectrum {
@@ -136,7 +147,7 @@ export async function hessianEigenvalues(ctx: StudyContext, key: string, tm: Tra
   const jkey = `hessian-${key}`;
   const saved = await ctx.journal.getArray(jkey);
   if (saved && saved.length === tm.model.size) return saved;
-  const problem = makeProblem(tm.model, tm.data, tm.theta, { dtype: "float64" });
+  const problem = makeProblem(tm.model, tm.data, tm.theta, { dtype: "float64", loss: tm.objective });
   try {
     const spec = await denseSpectrum(problem, "hessian", { onProgress: stepProgress(ctx, `Hessian columns (${tm.model.size})`) });
     await ctx.journal.putArray(jkey, spec.eigenvalues);

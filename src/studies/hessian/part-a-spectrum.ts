@@ -58,7 +58,7 @@ export const partA: StudyPart<PartAData> = {
       title: PART_TITLES.a,
       intro:
         `The exact Hessian spectrum (float64, dense) of ${req.model} trained on ${req.data} ` +
-        `(${req.epochs} epochs, batch ${req.batchSize}, lr ${req.lr}, momentum ${req.momentum}): train loss ${sig(point.trainLoss, 3)}, accuracy ${(100 * point.trainAccuracy).toFixed(1)}%.`,
+        `(${req.loss === "mse" ? "squared error" : "cross-entropy"}, ${req.epochs} epochs, batch ${req.batchSize}, lr ${req.lr}, momentum ${req.momentum}): train loss ${sig(point.trainLoss, 3)}, accuracy ${(100 * point.trainAccuracy).toFixed(1)}%.`,
       verdicts,
       tables: [{ title: "Spectrum reading", rows: [{ model: req.model, parameters: point.parameters, ...flatRow(summary) }] }],
       data: { ...point, withinOnePercent },

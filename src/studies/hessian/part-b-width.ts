@@ -122,6 +122,12 @@ export const partB: StudyPart<PartBData> = {
         spec: spectrumOverlay({ spectra: named, title: "Hessian spectra, data fixed", subtitle: pts[0].data, xScale: "symlog", normalize: "fraction" }),
       },
       {
+        name: "b-paper",
+        title: "Spectra across widths, on the paper's axes",
+        caption: "The same spectra as Sagun et al. draw them: counts per bin on a log axis against the eigenvalue on a linear axis. The bin at zero fills with the added parameters; the few values on the right stay where they were.",
+        spec: spectrumOverlay({ spectra: named, title: "Hessian spectra, data fixed, widths swept", subtitle: pts[0].data, xScale: "linear", normalize: "count" }),
+      },
+      {
         name: "b-top",
         title: "Top eigenvalues across widths",
         caption: "The largest eigenvalues of each width in order (log scale).",

@@ -4,7 +4,7 @@
  * too, so an interrupted study resumes where it stopped: finished parts are read back, trained
  * models are not retrained, and only the part that was running is redone.
  */
-import { runJournaledParts, type StudyRunOptions } from "../study.ts";
+import { runJournaledParts, studyReport, type StudyRunOptions } from "../study.ts";
 import type { Report } from "../../report/html.ts";
 import type { StudyContext } from "./context.ts";
 import { toSection, type PartResult, type StudyPart } from "./part.ts";
@@ -35,16 +35,14 @@ export async function runHessianStudy(settings: HessianStudySettings, opts: Hess
   const ctx: StudyContext = { settings, journal: opts.journal, log: opts.log ?? (() => {}), progress: opts.progress };
   const { results, resumed } = await runJournaledParts(parts, opts, (id) => PARTS[id].run(ctx));
   const seconds = results.reduce((s, r) => s + r.seconds, 0);
-  const report: Report = {
-    title: "The Hessian of over-parametrized networks",
-    subtitle:
-      "A reproduction of Sagun, Evci, Güney, Dauphin & Bottou (2017), \"Empirical Analysis of the Hessian of Over-Parametrized Neural Networks\", " +
+  const report = studyReport(
+    "The Hessian of over-parametrized networks",
+    "A reproduction of Sagun, Evci, Güney, Dauphin & Bottou (2017), \"Empirical Analysis of the Hessian of Over-Parametrized Neural Networks\", " +
       `with curvlab (${settings.preset} preset).`,
-    sections: results.map((r) => toSection(PARTS[r.id], r)),
+    results.map((r) => toSection(PARTS[r.id], r)),
     settings,
-    engine: opts.engine,
-    createdAt: new Date().toISOString(),
+    opts.engine,
     seconds,
-  };
+  );
   return { report, results, resumed };
 }

@@ -13,7 +13,7 @@ import { parseModel } from "../../nn/spec.ts";
 import { intrinsicDimensionSweep, type IntrinsicDimensionResult } from "../../landscape/intrinsic-dimension.ts";
 import { lineChart } from "../../report/figures.ts";
 import type { Report, ReportFigure, ReportSection, ReportTable, ReportVerdict } from "../../report/html.ts";
-import type { StudyRunOptions } from "../study.ts";
+import { studyReport, type StudyRunOptions } from "../study.ts";
 import { modelSpec, type IntrinsicDimStudySettings } from "./settings.ts";
 import { sig as significant } from "../study.ts";
 
@@ -66,6 +66,7 @@ export async function runIntrinsicDimStudy(s: IntrinsicDimStudySettings, opts: S
       batchSize: s.batchSize,
       optimizer: { name: "adam", lr: s.subspaceLr },
       projection: s.projection,
+      refine: s.refine,
       baseline: { epochs: s.baselineEpochs, optimizer: { name: "momentum", lr: s.baselineLr, momentum: 0.9 } },
       journal: opts.journal,
       journalPrefix: `w${width}.`,
@@ -95,17 +96,15 @@ export async function runIntrinsicDimStudy(s: IntrinsicDimStudySettings, opts: S
     parameterRatio: Math.max(...params) / Math.min(...params),
   };
   const seconds = (performance.now() - t0) / 1000;
-  const report: Report = {
-    title: "The intrinsic dimension of MNIST MLPs",
-    subtitle:
-      'A reproduction of Li, Farkhoor, Liu & Yosinski (2018), "Measuring the Intrinsic Dimension of Objective Landscapes", ' +
+  const report = studyReport(
+    "The intrinsic dimension of MNIST MLPs",
+    'A reproduction of Li, Farkhoor, Liu & Yosinski (2018), "Measuring the Intrinsic Dimension of Objective Landscapes", ' +
       `on MNIST with one-hidden-layer MLPs, with curvlab (${s.preset} preset).`,
-    sections: [section(s, data, seconds)],
-    settings: s,
-    engine: opts.engine,
-    createdAt: new Date().toISOString(),
+    [section(s, data, seconds)],
+    s,
+    opts.engine,
     seconds,
-  };
+  );
   return { report, data, trainings };
 }
 
@@ -228,7 +227,8 @@ export function section(s: IntrinsicDimStudySettings, d: IntrinsicDimStudyData, 
       `MNIST (${d.trainExamples} training digits, ${d.testExamples} test), mlp:784-w-10:${s.activation} for w in ${s.widths.join(", ")}. ` +
       `Each width is trained in full (SGD momentum 0.9, lr ${s.baselineLr}, ${s.baselineEpochs} epochs) and in random subspaces theta = theta0 + P z of dimension d in ${s.dims.join(", ")} ` +
       `(Adam lr ${s.subspaceLr} on z, projection ${s.projection}, ${s.epochs} epochs), batch ${s.batchSize}. ` +
-      `d_int${pct}: the smallest d reaching ${pct}% of the full model's test accuracy, interpolated in log d between grid points.`,
+      `d_int${pct}: the smallest d reaching ${pct}% of the full model's test accuracy, interpolated in log d between measured points, ` +
+      `after ${s.refine} bisections (in log d) of the grid cell where each width first reaches it.`,
     verdicts: verdicts(s, d),
     figures,
     tables,

@@ -46,6 +46,12 @@ export interface IntrinsicDimStudySettings {
   readonly widths: readonly number[];
   /** The subspace dimensions swept (same grid for every width). */
   readonly dims: readonly number[];
+  /**
+   * Bisections of the grid cell where each width first reaches the target (landscape/
+   * intrinsic-dimension.ts `refine`): on a doubling grid every width could cross in one cell,
+   * and a spread of at most 2x could then not fail.
+   */
+  readonly refine: number;
   /** Fraction of the baseline accuracy that defines d_int (0.9: d_int90). */
   readonly threshold: number;
   readonly epochs: number;
@@ -72,6 +78,7 @@ const common = {
   baselineEpochs: 20,
   projection: "auto",
   spreadLimit: SPREAD_LIMIT,
+  refine: 2,
 } as const;
 
 export const PRESETS: Readonly<Record<Preset, IntrinsicDimStudySettings>> = {

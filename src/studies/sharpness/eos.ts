@@ -21,7 +21,7 @@ import { gdThreshold } from "../../landscape/stability.ts";
 import { lineChart } from "../../report/figures.ts";
 import type { ReportFigure, ReportSection, ReportVerdict } from "../../report/html.ts";
 import type { StudyRunOptions } from "../study.ts";
-import { EOS_BAND, MIN_INCREASES, PART_TITLES, SHARPENING_START, dataSpecOf, eosSteps, type EosSetup, type SharpnessStudySettings } from "./settings.ts";
+import { EOS_BAND, MIN_INCREASES, PART_TITLES, SHARPENING_START, dataSpecOf, eosRates, eosSteps, type EosSetup, type SharpnessStudySettings } from "./settings.ts";
 import { sig as significant } from "../study.ts";
 import { medianSorted } from "../../spectrum/values.ts";
 
@@ -78,7 +78,8 @@ export interface EosAnalysis {
 export interface EosPartResult {
   readonly id: "eos";
   readonly title: string;
-  readonly settings: EosSetup & { readonly dataSpec: string; readonly seed: number };
+  /** The setup with the rates used (`lrs`) and, when they were picked from it, lambda_max at init. */
+  readonly settings: Omit<EosSetup, "lrs"> & { readonly lrs: readonly number[]; readonly lambdaInit: number | null; readonly dataSpec: string; readonly seed: number };
   readonly runs: readonly EosRun[];
   readonly analyses: readonly EosAnalysis[];
   readonly verdicts: readonly ReportVerdict[];
@@ -175,6 +176,18 @@ export function eosVerdicts(analyses: readonly EosAnalysis[]): ReportVerdict[] {
   ];
 }
 
+/** lambda_max of the full-batch MSE Hessian at the seed's initialization (float64 Lanczos). */
+async function initialSharpness(setup: EosSetup, dataSpec: string, seed: number): Promise<{ lmax: number; converged: boolean; matvecs: number }> {
+  const model = parseModel(setup.model);
+  const objective = modelObjective(model, loadData(dataSpec), { loss: "mse", dtype: "float64" });
+  try {
+    const t = await topEigenvalue(objective, model.init(seed), { seed });
+    return { lmax: t.value, converged: t.converged, matvecs: t.cost.matvecs };
+  } finally {
+    objective.dispose();
+  }
+}
+
 async function eosRun(setup: EosSetup, dataSpec: string, seed: number, lr: number, opts: StudyRunOptions): Promise<{ run: EosRun; trained: boolean }> {
   const key = `eos-lr${lr}`;
   const saved = (await opts.journal.get(key)) as EosRun | undefined;
@@ -188,14 +201,7 @@ async function eosRun(setup: EosSetup, dataSpec: string, seed: number, lr: numbe
   const data = loadData(dataSpec);
   const init = model.init(seed);
   // lambda_max at initialization (the tracker's records start at its first due step).
-  const objective = modelObjective(model, data, { loss: "mse", dtype: "float64" });
-  let init0: { lmax: number; converged: boolean; matvecs: number };
-  try {
-    const t = await topEigenvalue(objective, init, { seed });
-    init0 = { lmax: t.value, converged: t.converged, matvecs: t.cost.matvecs };
-  } finally {
-    objective.dispose();
-  }
+  const init0 = await initialSharpness(setup, dataSpec, seed);
   opts.log?.(`eos: lr ${lr} (2/lr = ${sig(2 / lr)}), ${steps} full-batch steps, lambda_max ${sig(init0.lmax)} at init`);
   const optimizer = { name: "sgd", lr, weightDecay: 0 } as const;
   const tracker = curvatureTracker(model, data, { track: ["lmax"], every: setup.every, optimizer, stepsPerEpoch: 1, loss: "mse", seed });
@@ -246,7 +252,16 @@ export async function runEos(s: SharpnessStudySettings, opts: StudyRunOptions): 
   const dataSpec = dataSpecOf(setup.data, s.seed);
   const runs: EosRun[] = [];
   let trained = 0;
-  for (const lr of setup.lrs) {
+  // The rates: the given ones, or picked from this seed's sharpness at init (settings.ts).
+  let lambdaInit: number | null = null;
+  if (!setup.lrs) {
+    const saved = (await opts.journal.get("eos-init")) as { lmax: number } | undefined;
+    lambdaInit = saved ? saved.lmax : (await initialSharpness(setup, dataSpec, s.seed)).lmax;
+    if (!saved) await opts.journal.put("eos-init", { lmax: lambdaInit });
+  }
+  const lrs = eosRates(setup, lambdaInit ?? NaN);
+  if (lambdaInit !== null) opts.log?.(`eos: lambda_max ${sig(lambdaInit)} at init; learning rates ${lrs.join(", ")} (2/lr = ${setup.thresholdFactors.join(", ")} x it)`);
+  for (const lr of lrs) {
     const r = await eosRun(setup, dataSpec, s.seed, lr, opts);
     runs.push(r.run);
     if (r.trained) trained++;
@@ -255,7 +270,7 @@ export async function runEos(s: SharpnessStudySettings, opts: StudyRunOptions): 
   return {
     id: "eos",
     title: PART_TITLES.eos,
-    settings: { ...setup, dataSpec, seed: s.seed },
+    settings: { ...setup, lrs, lambdaInit, dataSpec, seed: s.seed },
     runs,
     analyses,
     verdicts: eosVerdicts(analyses),
@@ -309,7 +324,10 @@ export function eosSection(r: EosPartResult): ReportSection {
       "(progressive sharpening) until it reaches the stability threshold 2/lr of GD on a quadratic, and then, instead of diverging, " +
       "hovers at or just above 2/lr while the loss keeps decreasing over long times, non-monotonically (the edge of stability). " +
       `Here: ${r.settings.model} on ${r.settings.dataSpec} with the MSE loss, full-batch GD (no momentum) ` +
-      `at learning rates ${r.settings.lrs.join(", ")} for lr x steps = ${r.settings.time} (${r.runs.map((x) => x.steps).join(", ")} steps), all from the same initialization (seed ${r.settings.seed}).`,
+      `at learning rates ${r.settings.lrs.join(", ")} for lr x steps = ${r.settings.time} (${r.runs.map((x) => x.steps).join(", ")} steps), all from the same initialization (seed ${r.settings.seed})` +
+      (r.settings.lambdaInit !== null
+        ? `, where lambda_max is ${sig(r.settings.lambdaInit)}: the rates put 2/lr at ${r.settings.thresholdFactors.join(", ")} x that, two starts stable enough to sharpen from and one unstable start that GD leaves by a catapult.`
+        : "."),
     verdicts: r.verdicts,
     figures: eosFigures(r),
     tables: [{

@@ -5,7 +5,7 @@
  * sections are rebuilt from the stored numbers.
  */
 import type { Report, ReportSection } from "../../report/html.ts";
-import { runJournaledParts, type StudyRunOptions } from "../study.ts";
+import { runJournaledParts, studyReport, type StudyRunOptions } from "../study.ts";
 import { runEos, eosSection, type EosPartResult } from "./eos.ts";
 import { runBatch, batchSection, type BatchPartResult } from "./batch.ts";
 import { PART_IDS, type PartId, type SharpnessStudySettings } from "./settings.ts";
@@ -36,17 +36,15 @@ export async function runSharpnessStudy(settings: SharpnessStudySettings, opts: 
     trained += r.trained;
     return r;
   });
-  const report: Report = {
-    title: "Sharpness: the edge of stability and large-batch minima",
-    subtitle:
-      'Cohen, Kaur, Li, Kolter & Talwalkar (2021), "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability", and ' +
+  const report = studyReport(
+    "Sharpness: the edge of stability and large-batch minima",
+    'Cohen, Kaur, Li, Kolter & Talwalkar (2021), "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability", and ' +
       'Keskar, Mudigere, Nocedal, Smelyanskiy & Tang (2017), "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima"; ' +
       `curvlab (${settings.preset} preset).`,
-    sections: results.map(sectionOf),
+    results.map(sectionOf),
     settings,
-    engine: opts.engine,
-    createdAt: new Date().toISOString(),
-    seconds: results.reduce((s, r) => s + r.seconds, 0),
-  };
+    opts.engine,
+    results.reduce((s, r) => s + r.seconds, 0),
+  );
   return { report, results, resumed, trained };
 }

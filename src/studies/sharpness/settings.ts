@@ -69,6 +69,7 @@
  * full about 2 minutes (eos 100 s, batch 23 s).
  */
 import { InputError, optionError } from "../../errors.ts";
+import { checkPartIds } from "../study.ts";
 
 export const PART_IDS = ["eos", "batch"] as const;
 export type PartId = (typeof PART_IDS)[number];
@@ -93,7 +94,13 @@ export interface EosSetup {
   /** A mixture spec (the study's seed is appended unless it names one). */
   readonly data: string;
   readonly model: string;
-  readonly lrs: readonly number[];
+  /**
+   * The learning rates, or null to pick them from the seed's initialization: lr = 2 / (c x
+   * lambda_max at init) for each c of `thresholdFactors`, to 2 significant digits.
+   */
+  readonly lrs: readonly number[] | null;
+  /** c of each rate when `lrs` is null: its threshold 2/lr as a multiple of lambda_max at init. */
+  readonly thresholdFactors: readonly number[];
   /**
    * The training time lr x steps of every run (Cohen et al. compare learning rates at equal
    * time): lr runs round(time / lr) steps.
@@ -133,6 +140,20 @@ export interface SharpnessStudySettings {
   readonly batch: BatchSetup;
 }
 
+/**
+ * 2/lr as multiples of lambda_max at init: 1.45 and 1.21 start stable (seed 0: lr 0.25 and 0.3),
+ * 0.726 starts unstable and catapults (seed 0: lr 0.5). Fixed rates tuned on seed 0 diverged on
+ * seed 1 (lr 0.5 at step 221), whose initialization is sharper; rates relative to each seed's
+ * own sharpness put every seed in the same regimes.
+ */
+export const THRESHOLD_FACTORS: readonly number[] = [1.45, 1.21, 0.726];
+
+/** The learning rates of the eos part for a lambda_max at init (settings.lrs when given). */
+export function eosRates(setup: Pick<EosSetup, "lrs" | "thresholdFactors">, lambdaInit: number): number[] {
+  if (setup.lrs) return [...setup.lrs];
+  return setup.thresholdFactors.map((c) => Number((2 / (c * lambdaInit)).toPrecision(2)));
+}
+
 const batchCommon = {
   model: "mlp:20-64-5:tanh", testFraction: 0.2, smallBatch: 16, lr: 0.05, momentum: 0.9,
   traceProbes: 20, epsilon: 1e-3, rho: 0.05, sliceRange: 1, riseAt: 0.5,
@@ -142,13 +163,13 @@ export const PRESETS: Readonly<Record<"quick" | "full", SharpnessStudySettings>>
   quick: {
     preset: "quick",
     seed: 0,
-    eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: [0.25, 0.3, 0.5], time: 150, every: 10 },
+    eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: null, thresholdFactors: THRESHOLD_FACTORS, time: 150, every: 10 },
     batch: { ...batchCommon, data: "gmm:k=5,d=20,n=40,sep=3", epochs: 100, directions: 1, slicePoints: 21 },
   },
   full: {
     preset: "full",
     seed: 0,
-    eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: [0.25, 0.3, 0.5], time: 200, every: 5 },
+    eos: { data: "gmm:k=3,d=4,n=30,sep=2,seed=1", model: "mlp:4-16-3:tanh", lrs: null, thresholdFactors: THRESHOLD_FACTORS, time: 200, every: 5 },
     batch: { ...batchCommon, data: "gmm:k=5,d=20,n=100,sep=3", epochs: 100, directions: 3, slicePoints: 41 },
   },
 };
@@ -165,8 +186,5 @@ export function eosSteps(setup: Pick<EosSetup, "time">, lr: number): number {
 
 /** Checks part ids (InputError naming --parts). */
 export function checkParts(parts: readonly string[]): PartId[] {
-  for (const p of parts) {
-    if (!(PART_IDS as readonly string[]).includes(p)) throw optionError("parts", `unknown part "${p}"; expected parts among ${PART_IDS.join(",")}`);
-  }
-  return PART_IDS.filter((p) => parts.includes(p));
+  return checkPartIds(PART_IDS, parts);
 }
