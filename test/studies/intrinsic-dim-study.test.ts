@@ -86,6 +86,10 @@ test("verdicts: varies little iff max/min <= the limit; inconclusive when a widt
   assert.equal(v([width(32, 200, "within"), width(128, 500, "within")], 2.5), false);
   assert.equal(v([width(32, null, "above-grid"), width(128, 500, "within")], null), null);
   assert.equal(v([width(32, 100, "below-grid"), width(128, 150, "within")], 1.5), null);
+  // "A few percent of the parameters": d_int90 of 300 of 25,450 (1.2%) holds; 3,000 (12%) fails.
+  const few = (dInt: number) => verdicts(TINY, { ...base, widths: [width(32, dInt, "within")], spread: 1 })[1]!.holds;
+  assert.equal(few(300), true);
+  assert.equal(few(3000), false);
 });
 
 // The quick preset end to end (3-4 minutes on 2 cores): gated. Measured (seed 0, grid only):

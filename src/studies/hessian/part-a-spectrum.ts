@@ -7,6 +7,7 @@ import { eigenvalueHistogram } from "../../report/figures.ts";
 import { rankPlot } from "../../report/spectrum-figures.ts";
 import { medianSorted, sortedAscending } from "../../spectrum/values.ts";
 import { sig, type StudyContext } from "./context.ts";
+import type { ReportVerdict } from "../../report/html.ts";
 import { flatRow, gmmTraining, sweepPoint, type StudyPart, type SweepPoint } from "./part.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
 
@@ -20,39 +21,44 @@ export function baseTraining(ctx: StudyContext) {
   return gmmTraining(ctx, mlpSpecOf(ctx.settings), gmmSpecOf(ctx.settings));
 }
 
+/** Part a's verdicts from its spectrum alone (tested on spectra where each must fail); k clusters. */
+export function spectrumVerdicts(point: SweepPoint, k: number): { withinOnePercent: number; verdicts: ReportVerdict[] } {
+  const eig = point.eigenvalues;
+  const summary = point.reading;
+  const absolute = sortedAscending(eig.map(Math.abs));
+  const maxAbs = absolute[absolute.length - 1];
+  const medianAbs = medianSorted(absolute);
+  const withinOnePercent = eig.filter((l) => Math.abs(l) <= 0.01 * maxAbs).length / eig.length;
+  const few = summary.outlierCount >= 1 && summary.outlierCount <= Math.max(2 * k, 0.05 * eig.length);
+  const verdicts: ReportVerdict[] = [
+    {
+      claim: "The spectrum is a bulk plus a few outliers",
+      holds: few,
+      text:
+        `${summary.outlierCount} outliers (${summary.outliers.map((x) => sig(x, 3)).join(", ")}) above a gap of ` +
+        `${summary.gapRatio ?? summary.strongestGapRatio}x (distances from the bulk's center) over the bulk's top ${sig(summary.bulkMax, 3)}, ` +
+        `for ${k} clusters and ${eig.length} eigenvalues.`,
+    },
+    {
+      claim: "The bulk is concentrated near zero: flat in most directions",
+      holds: medianAbs <= MEDIAN_NEAR_ZERO * maxAbs,
+      text:
+        `Median |l| = ${sig(medianAbs, 3)} = ${(100 * medianAbs / maxAbs).toFixed(2)}% of max|l| = ${sig(maxAbs, 3)}; ` +
+        `${(100 * withinOnePercent).toFixed(1)}% of the eigenvalues lie within 1% of max|l| of zero, ${(100 * summary.nearZeroFraction).toFixed(1)}% within 0.1%; ` +
+        `numerical rank ${summary.numericalRank} of ${eig.length}; negative eigenvalues carry ${(100 * summary.negativeMass).toFixed(2)}% of sum |l| ` +
+        `(most negative ${sig(summary.lambdaMin, 3)}).`,
+    },
+  ];
+  return { withinOnePercent, verdicts };
+}
+
 export const partA: StudyPart<PartAData> = {
   id: "a",
   async run(ctx) {
     const t0 = performance.now();
     const req = baseTraining(ctx);
     const point = await sweepPoint(ctx, "a", req.model, req.data);
-    const eig = point.eigenvalues;
-    const summary = point.reading;
-    const absolute = sortedAscending(eig.map(Math.abs));
-    const maxAbs = absolute[absolute.length - 1];
-    const medianAbs = medianSorted(absolute);
-    const withinOnePercent = eig.filter((l) => Math.abs(l) <= 0.01 * maxAbs).length / eig.length;
-    const k = ctx.settings.gmm.k;
-    const few = summary.outlierCount >= 1 && summary.outlierCount <= Math.max(2 * k, 0.05 * eig.length);
-    const verdicts = [
-      {
-        claim: "The spectrum is a bulk plus a few outliers",
-        holds: few,
-        text:
-          `${summary.outlierCount} outliers (${summary.outliers.map((x) => sig(x, 3)).join(", ")}) above a gap of ` +
-          `${summary.gapRatio ?? summary.strongestGapRatio}x (distances from the bulk's center) over the bulk's top ${sig(summary.bulkMax, 3)}, ` +
-          `for ${k} clusters and ${eig.length} eigenvalues.`,
-      },
-      {
-        claim: "The bulk is concentrated near zero: flat in most directions",
-        holds: medianAbs <= MEDIAN_NEAR_ZERO * maxAbs,
-        text:
-          `Median |l| = ${sig(medianAbs, 3)} = ${(100 * medianAbs / maxAbs).toFixed(2)}% of max|l| = ${sig(maxAbs, 3)}; ` +
-          `${(100 * withinOnePercent).toFixed(1)}% of the eigenvalues lie within 1% of max|l| of zero, ${(100 * summary.nearZeroFraction).toFixed(1)}% within 0.1%; ` +
-          `numerical rank ${summary.numericalRank} of ${eig.length}; negative eigenvalues carry ${(100 * summary.negativeMass).toFixed(2)}% of sum |l| ` +
-          `(most negative ${sig(summary.lambdaMin, 3)}).`,
-      },
-    ];
+    const { withinOnePercent, verdicts } = spectrumVerdicts(point, ctx.settings.gmm.k);
     return {
       id: "a",
       title: PART_TITLES.a,
@@ -60,7 +66,7 @@ export const partA: StudyPart<PartAData> = {
         `The exact Hessian spectrum (float64, dense) of ${req.model} trained on ${req.data} ` +
         `(${req.loss === "mse" ? "squared error" : "cross-entropy"}, ${req.epochs} epochs, batch ${req.batchSize}, lr ${req.lr}, momentum ${req.momentum}): train loss ${sig(point.trainLoss, 3)}, accuracy ${(100 * point.trainAccuracy).toFixed(1)}%.`,
       verdicts,
-      tables: [{ title: "Spectrum reading", rows: [{ model: req.model, parameters: point.parameters, ...flatRow(summary) }] }],
+      tables: [{ title: "Spectrum reading", rows: [{ model: req.model, parameters: point.parameters, ...flatRow(point.reading) }] }],
       data: { ...point, withinOnePercent },
       settings: { ...req, operator: "hessian", dtype: "float64" },
       seconds: (performance.now() - t0) / 1000,

@@ -13,6 +13,7 @@
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
 import { scatterChart } from "../../report/scatter-figures.ts";
 import { sig, type StudyContext } from "./context.ts";
+import type { ReportVerdict } from "../../report/html.ts";
 import { mean } from "../../spectrum/values.ts";
 import { flatRow, sweepPoint, type SweepPoint, type StudyPart } from "./part.ts";
 import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
@@ -66,6 +67,32 @@ export function summarizeWidthSweep(points: readonly SweepPoint[]): Omit<PartBDa
   };
 }
 
+/** Part b's verdicts from its points alone (tested on spectra where each must fail). */
+export function widthVerdicts(widths: readonly number[], points: readonly SweepPoint[], sum = summarizeWidthSweep(points)): ReportVerdict[] {
+  const sameCount = sum.outlierCounts.every((c) => c === sum.m);
+  const bulkShrink = points[0].reading.bulkScale / points[points.length - 1].reading.bulkScale;
+  return [
+    {
+      claim: "With the data fixed, the outliers stay as the parameters grow",
+      holds: sameCount && sum.outlierFactor < Math.sqrt(sum.parameterFactor),
+      text:
+        `Outlier counts ${sum.outlierCounts.join(", ")} for widths ${widths.join(", ")} ` +
+        `(${points.map((p) => p.parameters).join(", ")} parameters, x${sig(sum.parameterFactor, 3)}); ` +
+        `the mean of the top ${sum.m} eigenvalues moves by x${sig(sum.outlierFactor, 3)} over the sweep ` +
+        `(${sum.outlierMeans.map((x) => sig(x, 3)).join(", ")}), against the bound x${sig(Math.sqrt(sum.parameterFactor), 3)} ` +
+        `(the square root of the parameter ratio: half the parameters' change on a log scale).`,
+    },
+    {
+      claim: "With the data fixed, more parameters scale the bulk",
+      holds: sum.bulkCountFactor >= 0.8 * sum.parameterFactor && bulkShrink > 1,
+      text:
+        `The bulk's eigenvalue count grows x${sig(sum.bulkCountFactor, 3)} with the parameters (x${sig(sum.parameterFactor, 3)}) ` +
+        `while its width (1.48 MAD) goes from ${sig(points[0].reading.bulkScale, 3)} to ${sig(points[points.length - 1].reading.bulkScale, 3)} ` +
+        `(x${sig(1 / bulkShrink, 3)}): the added directions go into the bulk, which concentrates nearer zero; its top moves x${sig(sum.bulkTopFactor, 3)}.`,
+    },
+  ];
+}
+
 export const partB: StudyPart<PartBData> = {
   id: "b",
   async run(ctx: StudyContext) {
@@ -75,28 +102,7 @@ export const partB: StudyPart<PartBData> = {
     const points: SweepPoint[] = [];
     for (const w of s.widths) points.push(await sweepPoint(ctx, `b: width ${w}`, mlpSpecOf(s, { hidden: w }), data));
     const sum = summarizeWidthSweep(points);
-    const sameCount = sum.outlierCounts.every((c) => c === sum.m);
-    const bulkShrink = points[0].reading.bulkScale / points[points.length - 1].reading.bulkScale;
-    const verdicts = [
-      {
-        claim: "With the data fixed, the outliers stay as the parameters grow",
-        holds: sameCount && sum.outlierFactor < Math.sqrt(sum.parameterFactor),
-        text:
-          `Outlier counts ${sum.outlierCounts.join(", ")} for widths ${s.widths.join(", ")} ` +
-          `(${points.map((p) => p.parameters).join(", ")} parameters, x${sig(sum.parameterFactor, 3)}); ` +
-          `the mean of the top ${sum.m} eigenvalues moves by x${sig(sum.outlierFactor, 3)} over the sweep ` +
-          `(${sum.outlierMeans.map((x) => sig(x, 3)).join(", ")}), against the bound x${sig(Math.sqrt(sum.parameterFactor), 3)} ` +
-          `(the square root of the parameter ratio: half the parameters' change on a log scale).`,
-      },
-      {
-        claim: "With the data fixed, more parameters scale the bulk",
-        holds: sum.bulkCountFactor >= 0.8 * sum.parameterFactor && bulkShrink > 1,
-        text:
-          `The bulk's eigenvalue count grows x${sig(sum.bulkCountFactor, 3)} with the parameters (x${sig(sum.parameterFactor, 3)}) ` +
-          `while its width (1.48 MAD) goes from ${sig(points[0].reading.bulkScale, 3)} to ${sig(points[points.length - 1].reading.bulkScale, 3)} ` +
-          `(x${sig(1 / bulkShrink, 3)}): the added directions go into the bulk, which concentrates nearer zero; its top moves x${sig(sum.bulkTopFactor, 3)}.`,
-      },
-    ];
+    const verdicts = widthVerdicts(s.widths, points, sum);
     return {
       id: "b",
       title: PART_TITLES.b,

@@ -19,6 +19,7 @@
 import { scatterChart } from "../../report/scatter-figures.ts";
 import { rankPlot, spectrumOverlay } from "../../report/spectrum-figures.ts";
 import type { LossName } from "../../nn/loss.ts";
+import type { ReportVerdict } from "../../report/html.ts";
 import type { StudyContext } from "./context.ts";
 import { sig } from "./context.ts";
 import { flatRow, sweepPoint, type StudyPart, type SweepPoint } from "./part.ts";
@@ -63,6 +64,61 @@ export interface PartCData {
   readonly separationOutlierFactor: number;
 }
 
+/**
+ * Part c's summary and verdicts from its points alone (tested on spectra where each must fail):
+ * `baseK` is the clusters of the separation sweep.
+ */
+export function dataSweepVerdicts(
+  clusters: readonly (SweepPoint & { readonly k: number })[], separations: readonly (SweepPoint & { readonly sep: number })[], baseK: number, loss: LossName,
+): { data: PartCData; verdicts: ReportVerdict[] } {
+  const relation = outlierRelation(clusters.map((p) => ({ k: p.k, count: p.reading.outlierCount })), groupOffset(loss));
+  const clusterOutlierMeans = clusters.map((p) => topMean(p.eigenvalues, Math.max(1, p.k - relation.offset)));
+  const m = Math.max(1, baseK - relation.offset);
+  const separationOutlierMeans = separations.map((p) => topMean(p.eigenvalues, m));
+  const data: PartCData = {
+    clusters, separations, relation, clusterOutlierMeans, separationOutlierMeans,
+    clusterBulkScaleFactor: spreadFactor(clusters.map((p) => p.reading.bulkRange90)),
+    separationBulkScaleFactor: spreadFactor(separations.map((p) => p.reading.bulkRange90)),
+    clusterOutlierFactor: spreadFactor(clusterOutlierMeans),
+    separationOutlierFactor: spreadFactor(separationOutlierMeans),
+  };
+  const counts = clusters.map((p) => `${p.reading.outlierCount} for k = ${p.k}`).join(", ");
+  const kMin = clusters[0].k, kMax = clusters[clusters.length - 1].k;
+  const kFactor = kMax / kMin;
+  const countFactor = Math.max(1, clusters[clusters.length - 1].reading.outlierCount) / Math.max(1, clusters[0].reading.outlierCount);
+  const verdicts = [
+    {
+      claim: "The number of outliers follows the number of clusters",
+      holds: relation.matches >= Math.ceil(0.8 * relation.total),
+      text:
+        `Outliers: ${counts}. ${relation.matches} of ${relation.total} counts are whole groups of ${relation.name === "k" ? "k" : "k - 1"} ` +
+        `(groups: ${relation.groups.map((m, i) => `${m ?? "not whole"} at k = ${clusters[i].k}`).join(", ")}; 1 to k groups expected). ` +
+        (relation.offset === 0
+          ? `Squared error: the output Hessian has rank k, and G's output-layer block repeats each feature direction k times.`
+          : `Cross-entropy: the softmax output Hessian has the all-ones logit direction in its null space, so each feature direction appears k - 1 times.`),
+    },
+    {
+      claim: "Less separable data moves the outliers",
+      holds: data.separationOutlierFactor >= 1.2,
+      text:
+        `Separations ${separations.map((p) => p.sep).join(", ")}: the mean of the top ${m} eigenvalues is ` +
+        `${separationOutlierMeans.map((x) => sig(x, 3)).join(", ")} (x${sig(data.separationOutlierFactor, 3)} over the sweep); ` +
+        `outlier counts ${separations.map((p) => p.reading.outlierCount).join(", ")}.`,
+    },
+    {
+      claim: "Adding clusters moves the outliers and leaves the bulk nearly in place",
+      holds: data.clusterBulkScaleFactor < Math.min(kFactor, data.clusterOutlierFactor),
+      text:
+        `From k = ${kMin} to ${kMax} the outlier count goes ${clusters[0].reading.outlierCount} -> ${clusters[clusters.length - 1].reading.outlierCount} ` +
+        `(x${sig(countFactor, 3)}) while the range of the bulk's central 90% (p05 to p95) changes x${sig(data.clusterBulkScaleFactor, 3)} ` +
+        `(${clusters.map((p) => sig(p.reading.bulkRange90, 2)).join(", ")}), against the clusters' x${sig(kFactor, 3)} and the top group's mean ` +
+        `x${sig(data.clusterOutlierFactor, 3)} (${clusterOutlierMeans.map((x) => sig(x, 3)).join(", ")}). ` +
+        `Over the separations the bulk range changes x${sig(data.separationBulkScaleFactor, 3)} and the outliers x${sig(data.separationOutlierFactor, 3)}.`,
+    },
+  ];
+  return { data, verdicts };
+}
+
 export const partC: StudyPart<PartCData> = {
   id: "c",
   async run(ctx: StudyContext) {
@@ -76,51 +132,7 @@ export const partC: StudyPart<PartCData> = {
     for (const sep of s.separations) {
       separations.push({ sep, ...(await sweepPoint(ctx, `c: separation ${sep}`, mlpSpecOf(s), gmmSpecOf(s, { sep }))) });
     }
-    const relation = outlierRelation(clusters.map((p) => ({ k: p.k, count: p.reading.outlierCount })), groupOffset(s.loss));
-    const clusterOutlierMeans = clusters.map((p) => topMean(p.eigenvalues, Math.max(1, p.k - relation.offset)));
-    const m = Math.max(1, s.gmm.k - relation.offset);
-    const separationOutlierMeans = separations.map((p) => topMean(p.eigenvalues, m));
-    const data: PartCData = {
-      clusters, separations, relation, clusterOutlierMeans, separationOutlierMeans,
-      clusterBulkScaleFactor: spreadFactor(clusters.map((p) => p.reading.bulkRange90)),
-      separationBulkScaleFactor: spreadFactor(separations.map((p) => p.reading.bulkRange90)),
-      clusterOutlierFactor: spreadFactor(clusterOutlierMeans),
-      separationOutlierFactor: spreadFactor(separationOutlierMeans),
-    };
-    const counts = clusters.map((p) => `${p.reading.outlierCount} for k = ${p.k}`).join(", ");
-    const kMin = clusters[0].k, kMax = clusters[clusters.length - 1].k;
-    const kFactor = kMax / kMin;
-    const countFactor = Math.max(1, clusters[clusters.length - 1].reading.outlierCount) / Math.max(1, clusters[0].reading.outlierCount);
-    const verdicts = [
-      {
-        claim: "The number of outliers follows the number of clusters",
-        holds: relation.matches >= Math.ceil(0.8 * relation.total),
-        text:
-          `Outliers: ${counts}. ${relation.matches} of ${relation.total} counts are whole groups of ${relation.name === "k" ? "k" : "k - 1"} ` +
-          `(groups: ${relation.groups.map((m, i) => `${m ?? "not whole"} at k = ${clusters[i].k}`).join(", ")}; 1 to k groups expected). ` +
-          (relation.offset === 0
-            ? `Squared error: the output Hessian has rank k, and G's output-layer block repeats each feature direction k times.`
-            : `Cross-entropy: the softmax output Hessian has the all-ones logit direction in its null space, so each feature direction appears k - 1 times.`),
-      },
-      {
-        claim: "Less separable data moves the outliers",
-        holds: data.separationOutlierFactor >= 1.2,
-        text:
-          `Separations ${s.separations.join(", ")}: the mean of the top ${m} eigenvalues is ` +
-          `${separationOutlierMeans.map((x) => sig(x, 3)).join(", ")} (x${sig(data.separationOutlierFactor, 3)} over the sweep); ` +
-          `outlier counts ${separations.map((p) => p.reading.outlierCount).join(", ")}.`,
-      },
-      {
-        claim: "Adding clusters moves the outliers and leaves the bulk nearly in place",
-        holds: data.clusterBulkScaleFactor < Math.min(kFactor, data.clusterOutlierFactor),
-        text:
-          `From k = ${kMin} to ${kMax} the outlier count goes ${clusters[0].reading.outlierCount} -> ${clusters[clusters.length - 1].reading.outlierCount} ` +
-          `(x${sig(countFactor, 3)}) while the range of the bulk's central 90% (p05 to p95) changes x${sig(data.clusterBulkScaleFactor, 3)} ` +
-          `(${clusters.map((p) => sig(p.reading.bulkRange90, 2)).join(", ")}), against the clusters' x${sig(kFactor, 3)} and the top group's mean ` +
-          `x${sig(data.clusterOutlierFactor, 3)} (${clusterOutlierMeans.map((x) => sig(x, 3)).join(", ")}). ` +
-          `Over the separations the bulk range changes x${sig(data.separationBulkScaleFactor, 3)} and the outliers x${sig(data.separationOutlierFactor, 3)}.`,
-      },
-    ];
+    const { data, verdicts } = dataSweepVerdicts(clusters, separations, s.gmm.k, s.loss);
     return {
       id: "c",
       title: PART_TITLES.c,

@@ -11,6 +11,8 @@
  * (mean squared cosine of the principal angles; 1 = the same subspace, m/n = chance).
  */
 import { makeProblem } from "../../curvature/problem.ts";
+import type { LossName } from "../../nn/loss.ts";
+import type { ReportVerdict } from "../../report/html.ts";
 import type { OperatorName } from "../../curvature/make.ts";
 import { matchEigenvalues } from "../../spectrum/matching.ts";
 import { subspaceOverlap } from "../../spectrum/overlap.ts";
@@ -53,6 +55,43 @@ export interface PartDData {
   readonly minG: number;
 }
 
+/** Part d's verdicts from its numbers alone (tested on numbers where each must fail). */
+export function decompositionVerdicts(data: PartDData, objective: LossName): ReportVerdict[] {
+  const { m, comparisons, residualNorm, smallestOutlier } = data;
+  const hReading = data.spectra[0].reading;
+  const [hg, gc, hc, , go, ho] = comparisons;
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+  return [
+    {
+      claim: "The outliers of H come from the Gauss-Newton part G",
+      holds: hg.maxRelDiff !== null && hg.maxRelDiff <= 0.1 && hg.overlap >= 0.9,
+      text:
+        `Top ${m} eigenvalues of H and G differ by at most ${pct(hg.maxRelDiff)}; their top-${m} eigenspaces overlap ` +
+        `${sig(hg.overlap, 3)} (chance ${sig(hg.chance, 2)}).`,
+    },
+    {
+      claim: "G's outliers match the top of the covariance of the output gradients",
+      holds: go.overlap >= 0.8,
+      text:
+        `Top-${m} eigenspaces of G and of (1/N) sum_i sum_c grad f_c(x_i) grad f_c(x_i)^T overlap ${sig(go.overlap, 3)} ` +
+        `(H vs that matrix ${sig(ho.overlap, 3)}). ` +
+        (objective === "mse"
+          ? "With the squared error G is exactly twice this matrix (the output Hessian is 2 I / N), so here the check is of the identity; with cross-entropy G weighs the outputs by diag(p) - p p^T and the two can differ. "
+          : "With cross-entropy G weighs the outputs by diag(p) - p p^T, so the two can differ. ") +
+        `Not the paper's matrix, for comparison: the centred covariance of the per-example LOSS gradients overlaps G's top ${m} by ${sig(gc.overlap, 3)} ` +
+        `(H ${sig(hc.overlap, 3)}): the loss gradients weigh each example by its residual, which the trained fit makes small and uneven.`,
+    },
+    {
+      claim: "The residual H - G stays in the bulk",
+      holds: residualNorm < smallestOutlier,
+      text:
+        `||R|| = ${sig(residualNorm, 3)}, below H's smallest outlier ${sig(smallestOutlier, 3)} ` +
+        `(H's bulk top ${sig(hReading.bulkMax, 3)}); H's negative eigenvalues come from R (G is positive semidefinite): ` +
+        `min eig H = ${sig(data.minH, 3)}, R = ${sig(data.minR, 3)}, G = ${sig(data.minG, 3)}.`,
+    },
+  ];
+}
+
 export const partD: StudyPart<PartDData> = {
   id: "d",
   async run(ctx: StudyContext) {
@@ -91,37 +130,7 @@ export const partD: StudyPart<PartDData> = {
       residualNorm, smallestOutlier, bulkTop: hReading.bulkMax,
       minH: spectra[0].eigenvalues[0], minR: rEig[0], minG: spectra[1].eigenvalues[0],
     };
-    const [hg, gc, hc, , go, ho] = comparisons;
-    const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
-    const verdicts = [
-      {
-        claim: "The outliers of H come from the Gauss-Newton part G",
-        holds: hg.maxRelDiff !== null && hg.maxRelDiff <= 0.1 && hg.overlap >= 0.9,
-        text:
-          `Top ${m} eigenvalues of H and G differ by at most ${pct(hg.maxRelDiff)}; their top-${m} eigenspaces overlap ` +
-          `${sig(hg.overlap, 3)} (chance ${sig(hg.chance, 2)}).`,
-      },
-      {
-        claim: "G's outliers match the top of the covariance of the output gradients",
-        holds: go.overlap >= 0.8,
-        text:
-          `Top-${m} eigenspaces of G and of (1/N) sum_i sum_c grad f_c(x_i) grad f_c(x_i)^T overlap ${sig(go.overlap, 3)} ` +
-          `(H vs that matrix ${sig(ho.overlap, 3)}). ` +
-          (tm.objective === "mse"
-            ? "With the squared error G is exactly twice this matrix (the output Hessian is 2 I / N), so here the check is of the identity; with cross-entropy G weighs the outputs by diag(p) - p p^T and the two can differ. "
-            : "With cross-entropy G weighs the outputs by diag(p) - p p^T, so the two can differ. ") +
-          `Not the paper's matrix, for comparison: the centred covariance of the per-example LOSS gradients overlaps G's top ${m} by ${sig(gc.overlap, 3)} ` +
-          `(H ${sig(hc.overlap, 3)}): the loss gradients weigh each example by its residual, which the trained fit makes small and uneven.`,
-      },
-      {
-        claim: "The residual H - G stays in the bulk",
-        holds: residualNorm < smallestOutlier,
-        text:
-          `||R|| = ${sig(residualNorm, 3)}, below H's smallest outlier ${sig(smallestOutlier, 3)} ` +
-          `(H's bulk top ${sig(hReading.bulkMax, 3)}); H's negative eigenvalues come from R (G is positive semidefinite): ` +
-          `min eig H = ${sig(data.minH, 3)}, R = ${sig(data.minR, 3)}, G = ${sig(data.minG, 3)}.`,
-      },
-    ];
+    const verdicts = decompositionVerdicts(data, tm.objective);
     return {
       id: "d",
       title: PART_TITLES.d,

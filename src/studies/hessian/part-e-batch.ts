@@ -31,7 +31,8 @@ import { modelObjective } from "../../landscape/objective.ts";
 import { parseModel } from "../../nn/spec.ts";
 import { cachedData, modelKey, sig, trainedModel, type StudyContext } from "./context.ts";
 import type { StudyPart } from "./part.ts";
-import { gmmSpecOf, mlpSpecOf, PART_TITLES } from "./settings.ts";
+import type { ReportVerdict } from "../../report/html.ts";
+import { gmmSpecOf, mlpSpecOf, PART_TITLES, type HessianStudySettings } from "./settings.ts";
 
 export interface PathCurvature {
   readonly alpha: number;
@@ -104,6 +105,44 @@ async function measurePath(
   }
 }
 
+/** Part e's verdicts from its numbers alone (tested on paths where each must fail). */
+export function pathVerdicts(data_: PartEData, b: Pick<HessianStudySettings["batches"], "small" | "large" | "smallEpochs">): ReportVerdict[] {
+  const { alphas, loss, barrier, barrierAlpha, depth, barrierFraction, curvature, continued } = data_;
+  const i0 = alphas.indexOf(0), i1 = alphas.indexOf(1);
+  const [cStart, cEnd] = continued.curvature;
+  const contJoined = continued.barrierFraction <= 0.05;
+  const sb = curvature[0], lb = curvature[curvature.length - 1];
+  const joined = barrierFraction <= 0.05;
+  return [
+    {
+      claim: "Small-batch and large-batch solutions are joined through a flat region (no barrier on the line between them)",
+      holds: joined,
+      text: joined
+        ? (barrier === 0
+            ? `The loss along the line never rises above the straight line between its ends (barrier 0; basin depth ${sig(depth, 3)}); `
+            : `The loss along the line rises at most ${sig(barrier, 3)} above the straight line between its ends (${(100 * barrierFraction).toFixed(2)}% of the basin depth ${sig(depth, 3)}); `) +
+          `endpoints: batch ${b.small} loss ${sig(loss[i0], 3)}, batch ${b.large} loss ${sig(loss[i1], 3)}, ${sig(data_.distance, 3)} apart.`
+        : `A barrier of ${sig(barrier, 3)} at alpha = ${sig(barrierAlpha, 2)} (${(100 * barrierFraction).toFixed(1)}% of the basin depth ${sig(depth, 3)}) separates the two solutions.`,
+    },
+    {
+      claim: "Continued with small batches (the paper's protocol), the large-batch solution moves through a flat region",
+      holds: contJoined,
+      text:
+        `From the batch-${b.large} solution, ${b.smallEpochs} epochs of batch ${b.small} move ${sig(continued.distance, 3)} (train loss ${sig(loss[i1], 3)} -> ${sig(continued.trainLoss, 3)}); ` +
+        `the loss on the line between rises at most ${sig(continued.barrier, 3)} above the straight line between its ends ` +
+        `(${(100 * continued.barrierFraction).toFixed(2)}% of the basin depth ${sig(depth, 3)}; flat below 5%). ` +
+        `Top eigenvalue ${sig(cStart.lambdaMax, 3)} -> ${sig(cEnd.lambdaMax, 3)} (x${sig(cEnd.lambdaMax / cStart.lambdaMax, 3)}).`,
+    },
+    {
+      claim: "The large-batch solution is sharper",
+      holds: lb.lambdaMax > sb.lambdaMax,
+      text:
+        `Top eigenvalue ${sig(sb.lambdaMax, 3)} at the small-batch end and ${sig(lb.lambdaMax, 3)} at the large-batch end ` +
+        `(x${sig(lb.lambdaMax / sb.lambdaMax, 3)}); trace ${sig(sb.trace, 3)} vs ${sig(lb.trace, 3)}.`,
+    },
+  ];
+}
+
 export const partE: StudyPart<PartEData> = {
   id: "e",
   async run(ctx: StudyContext) {
@@ -134,38 +173,7 @@ export const partE: StudyPart<PartEData> = {
       model, data, alphas: [...alphas], loss: [...loss], accuracy, initLoss, barrier, barrierAlpha, depth, barrierFraction, curvature,
       distance, continued,
     };
-    const [cStart, cEnd] = continued.curvature;
-    const contJoined = continued.barrierFraction <= 0.05;
-    const sb = curvature[0], lb = curvature[curvature.length - 1];
-    const joined = barrierFraction <= 0.05;
-    const verdicts = [
-      {
-        claim: "Small-batch and large-batch solutions are joined through a flat region (no barrier on the line between them)",
-        holds: joined,
-        text: joined
-          ? (barrier === 0
-              ? `The loss along the line never rises above the straight line between its ends (barrier 0; basin depth ${sig(depth, 3)}); `
-              : `The loss along the line rises at most ${sig(barrier, 3)} above the straight line between its ends (${(100 * barrierFraction).toFixed(2)}% of the basin depth ${sig(depth, 3)}); `) +
-            `endpoints: batch ${b.small} loss ${sig(loss[i0], 3)}, batch ${b.large} loss ${sig(loss[i1], 3)}, ${sig(data_.distance, 3)} apart.`
-          : `A barrier of ${sig(barrier, 3)} at alpha = ${sig(barrierAlpha, 2)} (${(100 * barrierFraction).toFixed(1)}% of the basin depth ${sig(depth, 3)}) separates the two solutions.`,
-      },
-      {
-        claim: "Continued with small batches (the paper's protocol), the large-batch solution moves through a flat region",
-        holds: contJoined,
-        text:
-          `From the batch-${b.large} solution, ${b.smallEpochs} epochs of batch ${b.small} move ${sig(continued.distance, 3)} (train loss ${sig(loss[i1], 3)} -> ${sig(cont.loss, 3)}); ` +
-          `the loss on the line between rises at most ${sig(continued.barrier, 3)} above the straight line between its ends ` +
-          `(${(100 * continued.barrierFraction).toFixed(2)}% of the basin depth ${sig(depth, 3)}; flat below 5%). ` +
-          `Top eigenvalue ${sig(cStart.lambdaMax, 3)} -> ${sig(cEnd.lambdaMax, 3)} (x${sig(cEnd.lambdaMax / cStart.lambdaMax, 3)}).`,
-      },
-      {
-        claim: "The large-batch solution is sharper",
-        holds: lb.lambdaMax > sb.lambdaMax,
-        text:
-          `Top eigenvalue ${sig(sb.lambdaMax, 3)} at the small-batch end and ${sig(lb.lambdaMax, 3)} at the large-batch end ` +
-          `(x${sig(lb.lambdaMax / sb.lambdaMax, 3)}); trace ${sig(sb.trace, 3)} vs ${sig(lb.trace, 3)}.`,
-      },
-    ];
+    const verdicts = pathVerdicts(data_, b);
     return {
       id: "e",
       title: PART_TITLES.e,

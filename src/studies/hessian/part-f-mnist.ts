@@ -15,6 +15,8 @@
  * eigenvalues asked for.
  */
 import { makeProblem } from "../../curvature/problem.ts";
+import type { LossName } from "../../nn/loss.ts";
+import type { ReportVerdict } from "../../report/html.ts";
 import { curvatureOperator } from "../../curvature/make.ts";
 import { lanczosEigs } from "../../linalg/lanczos.ts";
 import { spectralDensity, type SpectralDensity } from "../../linalg/slq.ts";
@@ -74,6 +76,31 @@ export interface PartFData {
   readonly matvecs: { readonly lanczosH: number; readonly lanczosG: number; readonly slq: number };
 }
 
+/** Part f's verdicts from its numbers alone (tested on numbers where each must fail). */
+export function mnistVerdicts(d: PartFData, loss: LossName, top: number): ReportVerdict[] {
+  const count = d.reading.outlierCount;
+  const unit = CLASSES - groupOffset(loss);
+  return [
+    {
+      claim: `On MNIST too, the spectrum is a bulk near zero plus a few outliers, in groups of ${loss === "mse" ? "k" : "k - 1"} (k = ${CLASSES} classes)`,
+      holds: count >= unit && count % unit === 0 && d.nearZeroMass >= 0.5,
+      text:
+        (count > 0
+          ? `${count} outliers (${d.reading.outliers.slice(0, 12).map((x) => sig(x, 3)).join(", ")}) above a gap of ${d.reading.gapRatio}x `
+          : `No gap of 2.5 or more (strongest ${d.reading.strongestGapRatio}x) `) +
+        `among the top ${top} Lanczos values, for ${CLASSES} classes (groups of ${unit} expected, part c); ` +
+        `${(100 * d.nearZeroMass).toFixed(1)}% of the SLQ mass lies within 1% of lambda max = ${sig(d.topH[0], 3)} of zero.`,
+    },
+    {
+      claim: "The outliers come from the Gauss-Newton part",
+      holds: d.maxRelDiff !== null && d.maxRelDiff <= 0.15 && d.overlap >= 0.8,
+      text:
+        `Top ${d.m} eigenvalues of H and G (Lanczos) differ by at most ${d.maxRelDiff === null ? "n/a" : (100 * d.maxRelDiff).toFixed(1) + "%"}; ` +
+        `their eigenspaces overlap ${sig(d.overlap, 3)} (chance ${sig(d.chance, 2)}).`,
+    },
+  ];
+}
+
 export const partF: StudyPart<PartFData> = {
   id: "f",
   async run(ctx: StudyContext) {
@@ -116,25 +143,7 @@ export const partF: StudyPart<PartFData> = {
         density: { x: slq.density.x, y: slq.density.y }, slqTrace: slq.trace.estimate, nearZeroMass,
         matvecs: { lanczosH: lh.matvecs, lanczosG: lg.matvecs, slq: slq.matvecs },
       };
-      const count = reading.outlierCount;
-      const unit = CLASSES - groupOffset(s.loss);
-      const verdicts = [
-        {
-          claim: `On MNIST too, the spectrum is a bulk near zero plus a few outliers, in groups of ${s.loss === "mse" ? "k" : "k - 1"} (k = ${CLASSES} classes)`,
-          holds: count >= unit && count % unit === 0 && nearZeroMass >= 0.5,
-          text:
-            `${count} outliers (${reading.outliers.slice(0, 12).map((x) => sig(x, 3)).join(", ")}) above a gap of ${reading.gapRatio ?? `(none at 2.5; strongest ${reading.strongestGapRatio}`}x ` +
-            `among the top ${f.top} Lanczos values, for ${CLASSES} classes (groups of ${unit} expected, part c); ` +
-            `${(100 * nearZeroMass).toFixed(1)}% of the SLQ mass lies within 1% of lambda max = ${sig(lmax, 3)} of zero.`,
-        },
-        {
-          claim: "The outliers come from the Gauss-Newton part",
-          holds: match.maxRelDiff !== null && match.maxRelDiff <= 0.15 && ov.overlap >= 0.8,
-          text:
-            `Top ${m} eigenvalues of H and G (Lanczos) differ by at most ${match.maxRelDiff === null ? "n/a" : (100 * match.maxRelDiff).toFixed(1) + "%"}; ` +
-            `their eigenspaces overlap ${sig(ov.overlap, 3)} (chance ${sig(ov.chance, 2)}).`,
-        },
-      ];
+      const verdicts = mnistVerdicts(d, s.loss, f.top);
       return {
         id: "f",
         title: PART_TITLES.f,
