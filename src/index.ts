@@ -85,5 +85,6 @@ export { coherenceStudy } from "./studies/coherence/definition.ts";
 export { batchSizeStudy } from "./studies/batch-size/definition.ts";
 export { miniBatches, type MiniBatchOptions } from "./data/minibatch.ts";
 export { outputGradientCovarianceOperator } from "./curvature/output-gradient-covariance.ts";
+export { ntkOperator } from "./curvature/ntk.ts";
 export { powerLawFit, spearman, type PowerLawFit } from "./spectrum/fit.ts";
 export { intrinsicDimStudy } from "./studies/intrinsic-dim/definition.ts";

@@ -17,6 +17,8 @@ export interface DenseOracle {
   /** Output-gradient second moment J^T J / N, and its centred form (covariance). */
   readonly O: Float64Array;
   readonly Oc: Float64Array;
+  /** The output Jacobian [N c, P], rows in (example, output) order. */
+  readonly J: Float64Array;
 }
 
 /** All examples in one batch. */
@@ -102,7 +104,7 @@ export async function denseOracle(problem: LossProblem): Promise<DenseOracle> {
   const Oc = O.slice();
   for (let a = 0; a < c; a++)
     for (let k = 0; k < P; k++) for (let l = 0; l < P; l++) Oc[k * P + l] -= means[a * P + k] * means[a * P + l];
-  return { P, H, G, F, C, O, Oc };
+  return { P, H, G, F, C, O, Oc, J };
 }
 
 /** max |A - B| / scale, with scale = max |B| unless given. */
