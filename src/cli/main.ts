@@ -29,7 +29,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   study: {
-    summary: "reproduce a study from one command, with a report: hessian (Sagun et al. 2017), intrinsic-dim, coherence, sharpness",
+    summary: "reproduce a study from one command, with a report: hessian (Sagun et al. 2017), intrinsic-dim, coherence, sharpness, batch-size",
     run: async (argv) => (await import("./study.ts")).studyCommand(argv),
   },
   train: {
