@@ -7,6 +7,7 @@ import { outlierRelation } from "../../src/studies/hessian/part-c-data.ts";
 import { proxySpectrum } from "../../src/studies/hessian/part-f-mnist.ts";
 import { mode, spreadFactor, topMean } from "../../src/studies/hessian/part-b-width.ts";
 import { parseParts, PRESETS } from "../../src/studies/hessian/settings.ts";
+import { readStudySpectrum, readingSummary } from "../../src/studies/hessian/part.ts";
 
 test("barrierOf: the excess over the straight line between the endpoint losses, inside [0, 1] only", () => {
   const alphas = [-0.5, 0, 0.25, 0.5, 0.75, 1, 1.5];
@@ -79,19 +80,26 @@ test("parseParts and the presets", () => {
   assert.deepEqual(PRESETS.full.clusters, [2, 3, 4, 5, 6, 7, 8, 9, 10]);
 });
 
-test("part b's verdicts come from the spectra: each fails on a sweep that contradicts it", async () => {
-  const { widthVerdicts } = await import("../../src/studies/hessian/part-b-width.ts");
-  const { readStudySpectrum, readingSummary } = await import("../../src/studies/hessian/part.ts");
-  /** An ascending spectrum: n - m bulk values within +-scale (piled at zero), then the outliers. */
-  const spectrum = (n: number, scale: number, outliers: readonly number[]) => {
-    const m = outliers.length;
-    const bulk = Array.from({ length: n - m }, (_, i) => scale * (2 * (i + 0.5) / (n - m) - 1) ** 3);
-    return [...bulk, ...[...outliers].sort((a, b) => a - b)];
-  };
-  const point = (eigenvalues: number[]) => ({
+/** An ascending spectrum: n - m bulk values within +-scale (piled at zero), then the outliers. */
+function spectrum(n: number, scale: number, outliers: readonly number[]): number[] {
+  const m = outliers.length;
+  const bulk = Array.from({ length: n - m }, (_, i) => scale * (2 * (i + 0.5) / (n - m) - 1) ** 3);
+  return [...bulk, ...[...outliers].sort((a, b) => a - b)];
+}
+
+/** A sweep point of a synthetic spectrum, read as the study reads its spectra. */
+function point(eigenvalues: number[]) {
+  return {
     label: "", model: "", data: "", parameters: eigenvalues.length, trainLoss: 0, trainAccuracy: 1,
     eigenvalues, reading: readingSummary(readStudySpectrum(eigenvalues)),
-  });
+  };
+}
+
+/** A bulk of n values within +-scale, piled at zero. */
+const bulkOf = (n: number, scale: number) => spectrum(n, scale, []);
+
+test("part b's verdicts come from the spectra: each fails on a sweep that contradicts it", async () => {
+  const { widthVerdicts } = await import("../../src/studies/hessian/part-b-width.ts");
   const top = [5, 4.8, 4.6, 4.4, 4.2];
   const holds = (pts: ReturnType<typeof point>[]) => widthVerdicts([8, 80], pts).map((v) => v.holds);
   // Same outliers, a bulk 10x larger and narrower: both hold.
@@ -106,16 +114,6 @@ test("part b's verdicts come from the spectra: each fails on a sweep that contra
 
 test("part c's verdicts come from the spectra: each fails on a sweep that contradicts it", async () => {
   const { dataSweepVerdicts } = await import("../../src/studies/hessian/part-c-data.ts");
-  const { readStudySpectrum, readingSummary } = await import("../../src/studies/hessian/part.ts");
-  const spectrum = (n: number, scale: number, outliers: readonly number[]) => {
-    const m = outliers.length;
-    const bulk = Array.from({ length: n - m }, (_, i) => scale * (2 * (i + 0.5) / (n - m) - 1) ** 3);
-    return [...bulk, ...[...outliers].sort((a, b) => a - b)];
-  };
-  const point = (eigenvalues: number[]) => ({
-    label: "", model: "", data: "", parameters: eigenvalues.length, trainLoss: 0, trainAccuracy: 1,
-    eigenvalues, reading: readingSummary(readStudySpectrum(eigenvalues)),
-  });
   /** count outliers spread over [lo, 1.5 lo]. */
   const outliers = (count: number, lo: number) => Array.from({ length: count }, (_, i) => lo * (1 + (0.5 * i) / count));
   const cluster = (k: number, count: number, lo: number, bulk = 0.1) => ({ k, ...point(spectrum(100 + 40 * k, bulk, outliers(count, lo))) });
@@ -155,12 +153,12 @@ test("part e's verdicts come from the numbers: each fails on paths that contradi
   const { pathVerdicts } = await import("../../src/studies/hessian/part-e-batch.ts");
   type Data = Parameters<typeof pathVerdicts>[0];
   const alphas = [-0.5, 0, 0.5, 1, 1.5];
-  const point = (alpha: number, lambdaMax: number) => ({ alpha, lambdaMax, trace: 10 * lambdaMax, traceStandardError: null });
+  const curvatureAt = (alpha: number, lambdaMax: number) => ({ alpha, lambdaMax, trace: 10 * lambdaMax, traceStandardError: null });
   const data = (barrierFraction: number, continuedFraction: number, lSmall: number, lLarge: number) => ({
     model: "", data: "", alphas, loss: [1, 0.1, 0.1 + barrierFraction, 0.1, 1], accuracy: alphas.map(() => 1), initLoss: 1.1,
     barrier: barrierFraction, barrierAlpha: 0.5, depth: 1, barrierFraction, distance: 3,
-    curvature: [point(0, lSmall), point(1, lLarge)],
-    continued: { trainLoss: 0.1, trainAccuracy: 1, loss: [1, 0.1, 0.1, 0.1, 1], barrier: continuedFraction, barrierAlpha: 0.5, barrierFraction: continuedFraction, distance: 2, curvature: [point(0, lLarge), point(1, lSmall)] },
+    curvature: [curvatureAt(0, lSmall), curvatureAt(1, lLarge)],
+    continued: { trainLoss: 0.1, trainAccuracy: 1, loss: [1, 0.1, 0.1, 0.1, 1], barrier: continuedFraction, barrierAlpha: 0.5, barrierFraction: continuedFraction, distance: 2, curvature: [curvatureAt(0, lLarge), curvatureAt(1, lSmall)] },
   }) as unknown as Data;
   const b = { small: 32, large: 1000, smallEpochs: 10 };
   const holds = (d: Data) => pathVerdicts(d, b).map((v) => v.holds);
@@ -171,18 +169,12 @@ test("part e's verdicts come from the numbers: each fails on paths that contradi
 
 test("part a's verdicts come from the spectrum: each fails on a spectrum that contradicts it", async () => {
   const { spectrumVerdicts } = await import("../../src/studies/hessian/part-a-spectrum.ts");
-  const { readStudySpectrum, readingSummary } = await import("../../src/studies/hessian/part.ts");
-  const point = (eigenvalues: number[]) => ({
-    label: "", model: "", data: "", parameters: eigenvalues.length, trainLoss: 0, trainAccuracy: 1,
-    eigenvalues, reading: readingSummary(readStudySpectrum(eigenvalues)),
-  });
-  const bulk = (n: number, scale: number) => Array.from({ length: n }, (_, i) => scale * (2 * (i + 0.5) / n - 1) ** 3);
   const holds = (e: number[]) => spectrumVerdicts(point(e.sort((a, b) => a - b)), 5).verdicts.map((v) => v.holds);
-  assert.deepEqual(holds([...bulk(495, 0.1), 5, 4.9, 4.8, 4.7, 4.6]), [true, true]);
+  assert.deepEqual(holds([...bulkOf(495, 0.1), 5, 4.9, 4.8, 4.7, 4.6]), [true, true]);
   // A smooth spectrum (no gap of 2.5), spread out rather than piled at zero: both fail.
   assert.deepEqual(holds(Array.from({ length: 500 }, (_, i) => 1 + i / 100)), [false, false]);
   // 100 "outliers" in a 500-value spectrum are not a few: verdict 1 fails.
-  assert.equal(holds([...bulk(400, 0.1), ...Array.from({ length: 100 }, (_, i) => 5 + i / 100)])[0], false);
+  assert.equal(holds([...bulkOf(400, 0.1), ...Array.from({ length: 100 }, (_, i) => 5 + i / 100)])[0], false);
 });
 
 test("part f's verdicts come from the numbers: each fails on numbers that contradict it", async () => {

@@ -177,7 +177,7 @@ export function eosVerdicts(analyses: readonly EosAnalysis[]): ReportVerdict[] {
 }
 
 /** lambda_max of the full-batch MSE Hessian at the seed's initialization (float64 Lanczos). */
-async function initialSharpness(setup: EosSetup, dataSpec: string, seed: number): Promise<{ lmax: number; converged: boolean; matvecs: number }> {
+async function initialSharpness(setup: EosSetup, dataSpec: string, seed: number): Promise<InitialSharpness> {
   const model = parseModel(setup.model);
   const objective = modelObjective(model, loadData(dataSpec), { loss: "mse", dtype: "float64" });
   try {
@@ -188,7 +188,11 @@ async function initialSharpness(setup: EosSetup, dataSpec: string, seed: number)
   }
 }
 
-async function eosRun(setup: EosSetup, dataSpec: string, seed: number, lr: number, opts: StudyRunOptions): Promise<{ run: EosRun; trained: boolean }> {
+type InitialSharpness = { lmax: number; converged: boolean; matvecs: number };
+
+async function eosRun(
+  setup: EosSetup, dataSpec: string, seed: number, lr: number, initial: () => Promise<InitialSharpness>, opts: StudyRunOptions,
+): Promise<{ run: EosRun; trained: boolean }> {
   const key = `eos-lr${lr}`;
   const saved = (await opts.journal.get(key)) as EosRun | undefined;
   if (saved) {
@@ -200,8 +204,8 @@ async function eosRun(setup: EosSetup, dataSpec: string, seed: number, lr: numbe
   const model = parseModel(setup.model);
   const data = loadData(dataSpec);
   const init = model.init(seed);
-  // lambda_max at initialization (the tracker's records start at its first due step).
-  const init0 = await initialSharpness(setup, dataSpec, seed);
+  // lambda_max at initialization, shared by every rate (the tracker's records start at its first due step).
+  const init0 = await initial();
   opts.log?.(`eos: lr ${lr} (2/lr = ${sig(2 / lr)}), ${steps} full-batch steps, lambda_max ${sig(init0.lmax)} at init`);
   const optimizer = { name: "sgd", lr, weightDecay: 0 } as const;
   const tracker = curvatureTracker(model, data, { track: ["lmax"], every: setup.every, optimizer, stepsPerEpoch: 1, loss: "mse", seed });
@@ -253,16 +257,20 @@ export async function runEos(s: SharpnessStudySettings, opts: StudyRunOptions): 
   const runs: EosRun[] = [];
   let trained = 0;
   // The rates: the given ones, or picked from this seed's sharpness at init (settings.ts).
-  let lambdaInit: number | null = null;
-  if (!setup.lrs) {
-    const saved = (await opts.journal.get("eos-init")) as { lmax: number } | undefined;
-    lambdaInit = saved ? saved.lmax : (await initialSharpness(setup, dataSpec, s.seed)).lmax;
-    if (!saved) await opts.journal.put("eos-init", { lmax: lambdaInit });
-  }
+  // lambda_max at the initialization, measured once (journaled) and only when needed.
+  let init0: InitialSharpness | null = null;
+  const initial = async () => {
+    if (init0) return init0;
+    const saved = (await opts.journal.get("eos-init")) as InitialSharpness | undefined;
+    init0 = saved ?? (await initialSharpness(setup, dataSpec, s.seed));
+    if (!saved) await opts.journal.put("eos-init", init0);
+    return init0;
+  };
+  const lambdaInit = setup.lrs ? null : (await initial()).lmax;
   const lrs = eosRates(setup, lambdaInit ?? NaN);
   if (lambdaInit !== null) opts.log?.(`eos: lambda_max ${sig(lambdaInit)} at init; learning rates ${lrs.join(", ")} (2/lr = ${setup.thresholdFactors.join(", ")} x it)`);
   for (const lr of lrs) {
-    const r = await eosRun(setup, dataSpec, s.seed, lr, opts);
+    const r = await eosRun(setup, dataSpec, s.seed, lr, initial, opts);
     runs.push(r.run);
     if (r.trained) trained++;
   }
